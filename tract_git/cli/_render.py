@@ -1,0 +1,15 @@
+"""Renderers shared by several commands."""
+
+from __future__ import annotations
+
+from ._common import Ctx, echo, fmt_tokens, short, style
+
+
+def commit_line(ctx: Ctx, res) -> None:
+    """``[main 1a2b3c4] user: hello`` and a token line, like git commit."""
+    where = (res.branch or "").replace("refs/heads/", "") or "detached HEAD"
+    echo(f"[{where} {short(res.commit)}] {res.subject}")
+    n = res.note
+    ids = f" {', '.join(i[:12] for i in res.entry_ids)}" if res.entry_ids else ""
+    echo(f" {res.op}{ids}: {fmt_tokens(n.tokens_added, True)} tokens "
+         f"(context {fmt_tokens(n.context_tokens)} tokens, {n.entries} entries)")

@@ -1,0 +1,24 @@
+import click
+
+from ..ops import checkout as _checkout
+from ._common import echo, emit_json, pass_ctx, short
+
+
+@click.command("checkout")
+@click.argument("rev")
+@click.option("--detach", is_flag=True, help="Detach HEAD even if REV is a branch.")
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+@pass_ctx
+def command(ctx, rev, detach, as_json):
+    """Point HEAD at a branch, or detach it at a commit.
+
+    A branch name switches to that branch; any other revision detaches HEAD
+    there (commits then move HEAD alone, as in git).
+    """
+    res = _checkout.checkout(ctx.repo(), rev, detach=detach)
+    if as_json:
+        emit_json({"branch": res.branch, "commit": res.commit, "detached": res.detached})
+    elif res.detached:
+        echo(f"HEAD is now at {short(res.commit)} (detached)")
+    else:
+        echo(f"Switched to branch '{res.branch}'")

@@ -1,0 +1,54 @@
+import click
+
+from ..errors import NothingToDoError
+from ..ops import config as _config
+from ._common import echo, emit_json, pass_ctx
+from ._render import commit_line
+
+
+@click.command("config")
+@click.argument("key", required=False)
+@click.argument("value", required=False)
+@click.option("--unset", is_flag=True, help="Remove KEY.")
+@click.option("-l", "--list", "list_", is_flag=True, help="List every setting.")
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+@pass_ctx
+def command(ctx, key, value, unset, list_, as_json):
+    """Read or set a setting.
+
+    Branch settings (budget, warn) live in the context snapshot, follow
+    the branch and are versioned: setting one makes a commit.  Other keys
+    (encoding, model, <operation>.model...) live in the store's git config
+    under [tract].  API keys are never stored: use the environment.
+
+      tract config budget 8000        tract config warn 75,100
+    """
+    repo = ctx.repo()
+    if list_ or key is None:
+        items = _config.list_all(repo)
+        if as_json:
+            emit_json([i.to_json() for i in items])
+        else:
+            for i in items:
+                echo(f"{i.key}={_fmt(i.value)}")
+        return
+    if unset or value is not None:
+        res = _config.set_value(repo, key, None if unset else value)
+        if as_json:
+            emit_json(res.to_json())
+        elif hasattr(res, "commit"):
+            commit_line(ctx, res)
+        return
+    v = _config.get(repo, key)
+    if v is None:
+        click.get_current_context().exit(1)
+    if as_json:
+        emit_json(v.to_json())
+    else:
+        echo(_fmt(v.value))
+
+
+def _fmt(v) -> str:
+    if isinstance(v, list):
+        return ",".join(str(x) for x in v)
+    return str(v)

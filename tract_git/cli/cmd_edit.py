@@ -1,0 +1,28 @@
+import click
+
+from ..ops import commit as _commit
+from ._common import emit_json, pass_ctx, read_content
+from ._render import commit_line
+
+
+@click.command("edit")
+@click.argument("entry")
+@click.argument("content", required=False)
+@click.option("-F", "--file", metavar="FILE", help="Read the new content from FILE ('-' for stdin).")
+@click.option("-t", "--type", "ctype", metavar="TYPE", help="Also change the content type.")
+@click.option("-m", "--message", metavar="MSG", help="Commit message (default: generated).")
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+@pass_ctx
+def command(ctx, entry, content, file, ctype, message, as_json):
+    """Replace an entry's content, keeping its place and id.
+
+    ENTRY is a position (0 first, -1 last), an entry id (or unique prefix),
+    or a commit that introduced the entry.  The new content comes from
+    CONTENT, --file, or standard input.
+    """
+    text = read_content(content, file)
+    res = _commit.edit(ctx.repo(), entry, text, message=message, type=ctype)
+    if as_json:
+        emit_json(res.to_json())
+    else:
+        commit_line(ctx, res)

@@ -1,0 +1,39 @@
+import click
+
+from ..ops import reset as _reset
+from ._common import echo, emit_json, pass_ctx, short
+from ._render import commit_line
+
+
+@click.command("reset")
+@click.argument("rev")
+@click.option("--hard", "mode", flag_value="hard", default=True,
+              help="Move the branch to REV; the context becomes REV's (default).")
+@click.option("--soft", "mode", flag_value="soft",
+              help="Move the branch to REV but keep the current context, as one new commit on top.")
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+@pass_ctx
+def command(ctx, rev, mode, as_json):
+    """Move the current branch to REV.
+
+    --hard (default): the branch and its context become REV's.  --soft: the
+    history since REV is squashed into one commit whose context is the
+    current one.  Nothing is lost before gc: the old tip stays in the reflog
+    (tract reflog) and `tract undo` brings it back.
+    """
+    repo = ctx.repo()
+    old = repo.resolve(None)
+    res = _reset.reset(repo, rev, mode=mode)
+    if isinstance(res, str):
+        if as_json:
+            emit_json({"mode": mode, "old": old, "new": res})
+        else:
+            subject = repo.store.commit(res).message.splitlines()[0]
+            echo(f"HEAD is now at {short(res)} {subject}")
+    else:
+        if as_json:
+            d = res.to_json()
+            d.update({"mode": mode, "old": old, "new": res.commit})
+            emit_json(d)
+        else:
+            commit_line(ctx, res)

@@ -1,0 +1,35 @@
+import click
+
+from ..ops import status as _status
+from ._common import echo, emit_json, fmt_tokens, pass_ctx, short, style, warn
+
+
+@click.command("status")
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+@pass_ctx
+def command(ctx, as_json):
+    """Show the branch, entry count and tokens against the budget."""
+    st = _status.status(ctx.repo())
+    if as_json:
+        emit_json(st.to_json())
+        return
+    if st.detached:
+        echo(f"HEAD detached at {short(st.commit)}")
+    else:
+        echo(f"On branch {st.branch}")
+        if st.commit is None:
+            echo("No commits yet")
+    for what in st.in_progress:
+        echo(what)
+    approx = " (approximate)" if st.approximate else ""
+    echo(f"{st.entries} entries, {fmt_tokens(st.tokens)} tokens{approx}")
+    if st.budget:
+        line = f"budget {fmt_tokens(st.budget)}: {st.percent:.1f}% used"
+        color = {"ok": "green", "warn": "yellow", "over": "red"}[st.level]
+        echo(style(ctx, line, fg=color))
+        if st.level == "warn":
+            warn(f"context is at {st.percent:.0f}% of its budget ({st.warn_at[0]}% warning level)")
+        elif st.level == "over":
+            warn(f"context is at {st.percent:.0f}% of its budget of {fmt_tokens(st.budget)} tokens")
+    else:
+        echo("no budget set (tract config budget N)")

@@ -1,0 +1,21 @@
+import click
+
+from ..ops import reflog as _reflog
+from ._common import echo, emit_json, pass_ctx, short
+
+
+@click.command("undo")
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+@pass_ctx
+def command(ctx, as_json):
+    """Move the current branch back to where it was before its last change.
+
+    Reads the branch's reflog; repeated undo keeps walking back (an undo is
+    itself recorded, and undone changes are passed over).  Nothing is
+    deleted: `tract reflog` shows every position.
+    """
+    res = _reflog.undo(ctx.repo())
+    if as_json:
+        emit_json({"ref": res.ref, "old": res.old, "new": res.new, "undone": res.undone})
+    else:
+        echo(f"Undid '{res.undone}': {res.ref} is now at {short(res.new)} (was {short(res.old)})")

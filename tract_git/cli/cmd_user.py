@@ -1,0 +1,3 @@
+from ._commitopts import make_command
+
+command = make_command("user", "user", """Append a user entry (shorthand for tract commit -r user).""")

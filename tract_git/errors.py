@@ -1,0 +1,102 @@
+"""Every error tract raises, each carrying the exit code the CLI uses.
+
+Exit codes follow git: 0 success; 1 a negative answer (differences found,
+a hook or policy refused, a merge stopped on conflicts); 128 fatal (not a
+store, bad revision, lost a ref race, model failed); 129 usage; 130
+interrupted.  The CLI maps an error to its code in one place
+(``tract_git.cli.main``); the library never prints.
+"""
+
+from __future__ import annotations
+
+
+class TractError(Exception):
+    """Base of every tract error.  ``str(err)`` is the one-line message."""
+
+    exit_code = 128
+    #: optional "hint:" lines the CLI prints after the message
+    hints: tuple[str, ...] = ()
+
+    def __init__(self, message: str, *, hints: tuple[str, ...] | list[str] = ()):
+        super().__init__(message)
+        if hints:
+            self.hints = tuple(hints)
+
+
+class UsageError(TractError):
+    """The call itself is wrong (bad option value, missing argument)."""
+
+    exit_code = 129
+
+
+class NotAStoreError(TractError):
+    """No tract store where one was expected."""
+
+
+class StoreExistsError(TractError):
+    """``init`` refused: the directory is already something else."""
+
+
+class BadRevisionError(TractError):
+    """A revision that names no commit."""
+
+
+class UnknownEntryError(TractError):
+    """An entry reference (position, id or commit) that names no entry."""
+
+
+class InvalidEntryError(UsageError):
+    """Entry fields that are not valid (role, type, priority, empty content)."""
+
+
+class InvalidInputError(UsageError):
+    """Input bytes that cannot be taken (invalid UTF-8, a bad number...)."""
+
+
+class RefUpdateError(TractError):
+    """A ref could not be updated: locked by another writer, or the race
+    was lost more times than the retry bound allows."""
+
+
+class ReadOnlyStoreError(TractError):
+    """The store cannot be written to."""
+
+
+class HookRefusedError(TractError):
+    """A hook exited non-zero and so refused the operation."""
+
+    exit_code = 1
+
+
+class NothingToDoError(TractError):
+    """The operation would change nothing (e.g. pin an entry already pinned)."""
+
+    exit_code = 1
+
+
+class ConfigError(TractError):
+    """A config key or value that is not valid."""
+
+    exit_code = 129
+
+
+class ConflictError(TractError):
+    """An operation stopped on conflicts that need a decision."""
+
+    exit_code = 1
+
+
+class OperationInProgressError(TractError):
+    """Another multi-step operation (merge, rebase) is in progress."""
+
+
+class BudgetError(TractError):
+    """A token budget cannot be met."""
+
+
+class LLMError(TractError):
+    """A model call failed (after retries) or returned something unusable."""
+
+
+class ModelNotConfiguredError(LLMError):
+    """An operation needs a model and none is configured."""

@@ -1,0 +1,28 @@
+"""Checkout: point HEAD at a branch, or detach it at a commit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..errors import BadRevisionError
+from .repo import Repo
+
+
+@dataclass
+class CheckoutResult:
+    branch: str | None
+    commit: str | None
+    detached: bool
+
+
+def checkout(repo: Repo, rev: str, *, detach: bool = False) -> CheckoutResult:
+    store = repo.store
+    if not detach and not rev.startswith("refs/"):
+        ref = f"refs/heads/{rev}"
+        target = store.read_ref(ref)
+        if target is not None:
+            store.set_head(ref)
+            return CheckoutResult(rev, target, False)
+    commit = repo.resolve(rev)
+    store.set_head(commit)
+    return CheckoutResult(None, commit, True)

@@ -1,0 +1,129 @@
+"""Settings.
+
+Two kinds, told apart by key:
+
+* **branch settings** live in the snapshot (``settings.json`` in the tree),
+  so they are versioned and follow the branch: ``budget``, ``warn``...
+  Setting one makes a ``config`` commit.
+* **store settings** live in the bare repository's git config under
+  ``[tract]`` (machine-local, not versioned): ``encoding``, ``model``,
+  ``<operation>.model``...  Secrets are refused: API keys come from
+  arguments or the environment and are never written into a store.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ..errors import ConfigError, NothingToDoError
+from .repo import Change, CommitResult, Repo
+from .status import parse_warn
+
+
+def _positive_int(v):
+    try:
+        n = int(str(v).replace("_", ""))
+    except ValueError:
+        raise ConfigError(f"'{v}' is not a whole number") from None
+    if n <= 0:
+        raise ConfigError(f"'{v}' must be greater than 0")
+    return n
+
+
+def _warn(v):
+    try:
+        w = parse_warn(v)
+    except ValueError:
+        raise ConfigError(f"'{v}' is not a list of percentages such as 80,100") from None
+    if not all(0 < p <= 1000 for p in w):
+        raise ConfigError(f"'{v}': percentages must be between 0 and 1000")
+    return list(w)
+
+
+#: branch-scoped keys -> validator; later operations add theirs
+BRANCH_KEYS: dict = {
+    "budget": _positive_int,
+    "warn": _warn,
+}
+_SECRET_RE = re.compile(r"(api[_-]?key|secret|password|passwd|credential|auth[_-]?token|bearer)", re.I)
+_KEY_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9-]*(\.[a-zA-Z0-9][a-zA-Z0-9_.-]*)?$")
+
+
+@dataclass
+class ConfigValue:
+    key: str
+    value: object
+    scope: str  # branch | store
+
+    def to_json(self) -> dict:
+        return {"key": self.key, "value": self.value, "scope": self.scope}
+
+
+def _check_key(key: str) -> None:
+    if not _KEY_RE.match(key):
+        raise ConfigError(f"invalid config key '{key}'")
+    if _SECRET_RE.search(key):
+        raise ConfigError(
+            f"refusing to store '{key}': secrets are never written into a store",
+            hints=("pass API keys as arguments or environment variables (e.g. OPENAI_API_KEY)",),
+        )
+
+
+def get(repo: Repo, key: str) -> ConfigValue | None:
+    _check_key(key)
+    if key in BRANCH_KEYS:
+        head = repo.head()
+        s = repo.settings(head.commit)
+        return ConfigValue(key, s[key], "branch") if key in s else None
+    v = repo.store.get_config_local(f"tract.{key}")
+    return ConfigValue(key, v, "store") if v is not None else None
+
+
+def list_all(repo: Repo) -> list[ConfigValue]:
+    head = repo.head()
+    out = [ConfigValue(k, v, "branch") for k, v in sorted(repo.settings(head.commit).items())]
+    for k, v in repo.store.config_items("tract."):
+        out.append(ConfigValue(k[len("tract."):], v, "store"))
+    return out
+
+
+def set_value(repo: Repo, key: str, value: str | None) -> ConfigValue | CommitResult:
+    """Set (or with ``value=None`` unset) a key.  Branch keys make a commit."""
+    _check_key(key)
+    if key in BRANCH_KEYS:
+        parsed = BRANCH_KEYS[key](value) if value is not None else None
+
+        def build(tip):
+            tree = repo.store.commit(tip).tree if tip else None
+            settings = dict(repo.store.read_settings(tree)) if tree else {}
+            if value is None:
+                if key not in settings:
+                    raise NothingToDoError(f"'{key}' is not set on this branch")
+                settings.pop(key)
+                subject = f"unset {key}"
+            else:
+                if settings.get(key) == parsed:
+                    raise NothingToDoError(f"'{key}' is already {value}")
+                settings[key] = parsed
+                subject = f"set {key} = {value}"
+            new_tree = repo.store.build_tree(tree, {}, settings, set_settings=True)
+            note = repo.note(tip) if tip else None
+            return Change(new_tree, subject, trailers=[("Tract-Config", key)],
+                          context_tokens=note.context_tokens if note else 0,
+                          entries=note.entries if note else 0)
+
+        return repo.commit_loop(build, op="config")
+    if key in ("formatVersion",):
+        raise ConfigError(f"'{key}' is managed by tract")
+    if value is None:
+        if not repo.store.unset_config(f"tract.{key}"):
+            raise NothingToDoError(f"'{key}' is not set")
+        return ConfigValue(key, None, "store")
+    if key == "encoding":
+        from .. import tokens
+
+        if tokens.encoder(value) is None:
+            raise ConfigError(f"unknown or unavailable encoding '{value}'")
+    repo.store.set_config(f"tract.{key}", value)
+    return ConfigValue(key, value, "store")

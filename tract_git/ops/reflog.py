@@ -1,0 +1,62 @@
+"""The reflog of a ref, and undo: move the branch back past its last change."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..errors import NothingToDoError
+from ..store.repo import ReflogEntry
+from .repo import Repo
+
+_ZERO = "0" * 40
+
+
+def reflog(repo: Repo, ref: str | None = None) -> list[ReflogEntry]:
+    if ref is None or ref == "HEAD":
+        name = "HEAD"
+    elif ref.startswith("refs/"):
+        name = ref
+    else:
+        name = f"refs/heads/{ref}"
+    return repo.store.reflog(name)
+
+
+@dataclass
+class UndoResult:
+    ref: str
+    old: str
+    new: str
+    undone: str  # the reflog message of the change undone
+
+
+def undo_target(entries: list[ReflogEntry]) -> tuple[str, str] | None:
+    """(commit to go back to, message of the change undone).  Undo entries
+    themselves count as already-undone changes, so repeated undo walks
+    further back instead of toggling."""
+    pending = 0
+    for e in entries:
+        if e.message.startswith("undo:"):
+            pending += 1
+            continue
+        if pending:
+            pending -= 1
+            continue
+        return e.old, e.message
+    return None
+
+
+def undo(repo: Repo) -> UndoResult:
+    head = repo.head()
+    name = head.branch or "HEAD"
+    entries = repo.store.reflog(name)
+    t = undo_target(entries)
+    if t is None or t[0] == _ZERO:
+        raise NothingToDoError(f"nothing to undo on {head.short_branch or 'HEAD'}")
+    target, what = t
+    cur = repo.resolve(None)
+    msg = f"undo: {what}"
+    if head.branch:
+        repo.store.update_ref(head.branch, target, cur, msg)
+    else:
+        repo.store.update_head_detached(target, cur, msg)
+    return UndoResult(head.short_branch or "HEAD", cur, target, what)

@@ -1,0 +1,386 @@
+"""An open tract store plus what every operation shares: the token counter,
+caches, hooks, entry resolution and the compare-and-swap commit loop."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import random
+import time
+from dataclasses import dataclass, field
+
+from .. import tokens as _tokens
+from ..errors import (
+    BadRevisionError,
+    HookRefusedError,
+    NotAStoreError,
+    RefUpdateError,
+    TractError,
+    UnknownEntryError,
+)
+from ..model import Entry
+from ..store import codec
+from ..store.hooks import HookRunner
+from ..store.repo import (
+    NOTES_REF,
+    Head,
+    Item,
+    RefLockedError,
+    RefRaceError,
+    Store,
+    find_store,
+    is_store,
+)
+from ..store.trailers import format_message, parse_message, trailer
+
+DEFAULT_DIR = ".tract"
+
+
+def locate(path: str | None = None, *, cwd: str | None = None) -> str:
+    """The store a command works on: ``path`` if given, else ``$TRACT_DIR``,
+    else walk up from ``cwd`` looking for ``.tract`` (like git)."""
+    cwd = cwd or os.getcwd()
+    if path:
+        p = os.path.join(cwd, path)
+        if is_store(p):
+            return os.path.abspath(p)
+        if is_store(os.path.join(p, DEFAULT_DIR)):
+            return os.path.abspath(os.path.join(p, DEFAULT_DIR))
+        raise NotAStoreError(f"not a tract store: {path}")
+    env = os.environ.get("TRACT_DIR")
+    if env:
+        p = os.path.join(cwd, env)
+        if is_store(p):
+            return os.path.abspath(p)
+        raise NotAStoreError(f"not a tract store: {env} (from TRACT_DIR)")
+    found = find_store(cwd)
+    if found is None:
+        raise NotAStoreError(
+            "not a tract store (or any of the parent directories): .tract",
+            hints=("run 'tract init' to create one",),
+        )
+    return found
+
+
+@dataclass
+class TokenNote:
+    tokens_added: int
+    context_tokens: int
+    entries: int
+    encoding: str
+    approximate: bool = False
+    extra: dict = field(default_factory=dict)
+
+    def to_json(self) -> str:
+        d = {
+            "tokens_added": self.tokens_added,
+            "context_tokens": self.context_tokens,
+            "entries": self.entries,
+            "encoding": self.encoding,
+        }
+        if self.approximate:
+            d["approximate"] = True
+        d.update(self.extra)
+        return json.dumps(d, sort_keys=False)
+
+    @classmethod
+    def parse(cls, text: str | None) -> "TokenNote | None":
+        if not text:
+            return None
+        try:
+            d = json.loads(text)
+            known = {"tokens_added", "context_tokens", "entries", "encoding", "approximate"}
+            return cls(int(d["tokens_added"]), int(d["context_tokens"]), int(d["entries"]),
+                       str(d.get("encoding", "")), bool(d.get("approximate", False)),
+                       {k: v for k, v in d.items() if k not in known})
+        except (ValueError, KeyError, TypeError):
+            return None
+
+
+@dataclass
+class Change:
+    """What a commit-building function returns for one attempt."""
+
+    tree: str
+    subject: str
+    body: str = ""
+    trailers: list = field(default_factory=list)
+    parents: list | None = None  # default: [tip]
+    context_tokens: int | None = None  # if known; else computed
+    entries: int | None = None
+    note_extra: dict = field(default_factory=dict)
+
+
+@dataclass
+class CommitResult:
+    commit: str
+    parent: str | None
+    tree: str
+    subject: str
+    op: str
+    note: TokenNote
+    branch: str | None
+    entry_ids: list = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        return {
+            "commit": self.commit,
+            "parent": self.parent,
+            "tree": self.tree,
+            "op": self.op,
+            "subject": self.subject,
+            "branch": self.branch,
+            "entries": self.entry_ids,
+            "tokens_added": self.note.tokens_added,
+            "context_tokens": self.note.context_tokens,
+            "entry_count": self.note.entries,
+        }
+
+
+class Repo:
+    """An open store with the state operations share."""
+
+    def __init__(self, store: Store):
+        self.store = store
+        self.path = store.path
+        self.counter = _tokens.Counter(store.get_config("tract.encoding") or _tokens.DEFAULT_ENCODING)
+        self.hooks = HookRunner(store.path, store.get_config("core.hooksPath"))
+        self._entry_cache: dict[str, Entry] = {}
+        self.compile_cache: dict[tuple, object] = {}
+        self._note_cache: dict[str, TokenNote] = {}
+
+    @classmethod
+    def open(cls, path: str | None = None, *, cwd: str | None = None) -> "Repo":
+        return cls(Store.open(locate(path, cwd=cwd)))
+
+    # ------------------------------------------------------------- reading
+    def head(self) -> Head:
+        return self.store.head()
+
+    def resolve(self, rev: str | None) -> str:
+        """A revision to a commit id; None means HEAD."""
+        if rev is None or rev == "HEAD":
+            h = self.store.head()
+            if h.commit is None:
+                raise BadRevisionError(
+                    f"HEAD has no commits yet (branch '{h.short_branch}' is unborn)"
+                    if rev is None else "bad revision 'HEAD'",
+                    hints=("add a message first, e.g. tract user 'hello'",) if rev is None else (),
+                )
+            return h.commit
+        return self.store.resolve(rev)
+
+    def items(self, commit: str | None) -> list[Item]:
+        if commit is None:
+            return []
+        return self.store.read_items(self.store.commit(commit).tree)
+
+    def entry(self, item: Item) -> Entry:
+        e = self._entry_cache.get(item.blob)
+        if e is None:
+            e = codec.decode(self.store.read_blob(item.blob), blob=item.blob)
+            if len(self._entry_cache) > 50_000:
+                self._entry_cache.clear()
+            self._entry_cache[item.blob] = e
+        return e.with_(id=item.id, key=item.key)
+
+    def entries(self, items: list[Item]) -> list[Entry]:
+        cache = self._entry_cache
+        missing = [i.blob for i in items if i.blob not in cache]
+        if missing:
+            if len(cache) + len(missing) > 50_000:
+                cache.clear()
+            uniq = list(dict.fromkeys(missing))
+            for oid, data in zip(uniq, self.store.read_blobs(uniq)):
+                cache[oid] = codec.decode(data, blob=oid)
+        return [cache[i.blob].with_(id=i.id, key=i.key) for i in items]
+
+    def tokens_of(self, item: Item) -> int:
+        n = self.counter.cached(item.blob)
+        if n is None:
+            n = self.counter.count_entry(self.entry(item), item.blob)
+        return n
+
+    def note(self, commit: str) -> TokenNote:
+        """The token note of a commit; computed (not stored) if missing."""
+        n = self._note_cache.get(commit)
+        if n is not None:
+            return n
+        n = TokenNote.parse(self.store.read_note(commit))
+        if n is None:
+            n = self.compute_note(commit)
+        self._note_cache[commit] = n
+        return n
+
+    def compute_note(self, commit: str) -> TokenNote:
+        c = self.store.commit(commit)
+        items = self.store.read_items(c.tree)
+        total = sum(self.tokens_of(i) for i in items if not self.entry(i).skipped)
+        parent_total = 0
+        if c.parents:
+            p = TokenNote.parse(self.store.read_note(c.parents[0]))
+            if p is None:
+                pc = self.store.commit(c.parents[0])
+                pitems = self.store.read_items(pc.tree)
+                parent_total = sum(self.tokens_of(i) for i in pitems if not self.entry(i).skipped)
+            else:
+                parent_total = p.context_tokens
+        return TokenNote(total - parent_total, total, len(items), self.counter.label,
+                         self.counter.approximate)
+
+    def settings(self, commit: str | None) -> dict:
+        if commit is None:
+            return {}
+        return self.store.read_settings(self.store.commit(commit).tree)
+
+    # ------------------------------------------------------- entry lookup
+    def find_entry(self, ref: str, commit: str | None = None) -> tuple[int, Item]:
+        """Resolve an entry reference at ``commit`` (default HEAD) to
+        (position, item).  A reference is a position (``0``, ``-1``), an
+        entry id or a unique prefix of one (4+ hex digits), or a revision of
+        a commit that introduced or last touched an entry."""
+        commit = commit or self.resolve(None)
+        items = self.items(commit)
+        ref = ref.strip()
+        if not ref:
+            raise UnknownEntryError("empty entry reference")
+        body = ref[1:] if ref.startswith("#") else ref
+        if body.lstrip("-").isdigit() and len(body.lstrip("-")) <= 6:
+            pos = int(body)
+            n = len(items)
+            if -n <= pos < n:
+                return pos % n, items[pos]
+            raise UnknownEntryError(f"no entry at position {pos} (the context has {n} entries)")
+        low = ref.lower()
+        if len(low) >= 4 and all(ch in "0123456789abcdef" for ch in low):
+            hits = [(i, it) for i, it in enumerate(items) if it.id.startswith(low)]
+            if len(hits) == 1:
+                return hits[0]
+            if len(hits) > 1:
+                raise UnknownEntryError(f"entry id prefix '{ref}' is ambiguous")
+        # a commit that touched an entry
+        try:
+            rc = self.store.resolve(ref)
+        except BadRevisionError:
+            raise UnknownEntryError(f"unknown entry '{ref}'") from None
+        cd = self.store.commit(rc)
+        _, _, trailers = parse_message(cd.message)
+        eid = trailer(trailers, "Tract-Entry")
+        if eid:
+            eid = eid.split()[0]
+            for i, it in enumerate(items):
+                if it.id == eid:
+                    return i, it
+            raise UnknownEntryError(f"entry {eid} (from commit {rc[:7]}) is not in the context")
+        raise UnknownEntryError(f"commit {rc[:7]} does not name an entry")
+
+    # ------------------------------------------------------------- writing
+    def new_entry_id(self, parent: str | None, key: str, blob: str, salt: str = "") -> str:
+        h = hashlib.sha1(f"{parent or ''}\0{key}\0{blob}\0{salt}".encode()).hexdigest()
+        return h[:12]
+
+    def run_hook(self, name: str, args: list[str] | None = None, *, stdin: bytes = b"",
+                 op: str = "", refuse: bool = True) -> str:
+        res = self.hooks.run(name, args, stdin=stdin, env={"TRACT_OP": op})
+        if res is None:
+            return ""
+        if res.returncode != 0 and refuse:
+            detail = res.stderr.strip().splitlines()
+            msg = f"{name} hook refused the {op or 'commit'} (exit {res.returncode})"
+            if detail:
+                msg += ": " + detail[-1]
+            raise HookRefusedError(msg)
+        return res.stderr
+
+    def check_message_hook(self, message: str, op: str) -> str:
+        """Run ``commit-msg`` on a message; returns the (possibly edited)
+        message."""
+        if self.hooks.find("commit-msg") is None:
+            return message
+        import tempfile
+
+        fd, path = tempfile.mkstemp(prefix="TRACT_COMMIT_EDITMSG")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(message)
+            self.run_hook("commit-msg", [path], op=op)
+            with open(path, encoding="utf-8") as f:
+                return f.read()
+        finally:
+            os.unlink(path)
+
+    def commit_loop(self, build, *, op: str, ref: str | None = None,
+                    reflog: str | None = None, max_attempts: int = 100,
+                    lock_timeout: float | None = None, message_hook: bool = True,
+                    post_hook: bool = True) -> CommitResult:
+        """Build and land one commit with compare-and-swap on the ref.
+
+        ``build(tip) -> Change`` is called again whenever another writer
+        moved the ref first, so the change is always made on the current
+        tip; a held lock is waited on up to ``lock_timeout`` seconds.
+        ``ref`` defaults to the branch HEAD points at (or HEAD itself when
+        detached).
+        """
+        store = self.store
+        if lock_timeout is None:
+            lock_timeout = float(os.environ.get("TRACT_LOCK_TIMEOUT", "5"))
+        deadline = time.monotonic() + lock_timeout
+        delay = 0.001
+        msg_cache: dict[str, str] = {}
+        for attempt in range(max_attempts):
+            if ref is None:
+                head = store.head()
+                target_ref, detached = (head.branch, False) if head.branch else ("HEAD", True)
+                tip = head.commit
+            else:
+                target_ref, detached = ref, False
+                tip = store.read_ref(ref)
+            change = build(tip)
+            parents = change.parents if change.parents is not None else ([tip] if tip else [])
+            message = format_message(change.subject, change.body,
+                                     [("Tract-Op", op)] + list(change.trailers))
+            if message_hook:
+                if message not in msg_cache:
+                    msg_cache[message] = self.check_message_hook(message, op)
+                message = msg_cache[message]
+            commit = store.create_commit(change.tree, parents, message)
+            try:
+                log = reflog or f"{op}: {change.subject}"
+                if detached:
+                    store.update_head_detached(commit, tip, log)
+                else:
+                    store.update_ref(target_ref, commit, tip, log)  # type: ignore[arg-type]
+            except RefRaceError:
+                time.sleep(random.uniform(0, delay))
+                delay = min(delay * 2, 0.05)
+                continue
+            except RefLockedError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(random.uniform(delay / 2, delay))
+                delay = min(delay * 2, 0.05)
+                continue
+            note = self._make_note(commit, parents[0] if parents else None, change)
+            try:
+                store.add_notes({commit: note.to_json()})
+            except RefUpdateError:
+                pass  # the note is recomputed on demand; the commit has landed
+            self._note_cache[commit] = note
+            if post_hook:
+                self.run_hook("post-commit", op=op, refuse=False)
+            return CommitResult(commit, tip, change.tree, change.subject, op, note,
+                                None if detached else target_ref)
+        raise RefUpdateError(
+            f"could not update {ref or 'HEAD'}: lost the race to other writers {max_attempts} times"
+        )
+
+    def _make_note(self, commit: str, first_parent: str | None, change: Change) -> TokenNote:
+        if change.context_tokens is None or change.entries is None:
+            n = self.compute_note(commit)
+            n.extra.update(change.note_extra)
+            return n
+        parent_total = self.note(first_parent).context_tokens if first_parent else 0
+        return TokenNote(change.context_tokens - parent_total, change.context_tokens,
+                         change.entries, self.counter.label, self.counter.approximate,
+                         dict(change.note_extra))

@@ -1,0 +1,38 @@
+"""Reset the current branch to a revision.
+
+``hard`` (the default) moves the branch to REV: the context becomes REV's.
+``soft`` moves the branch to REV and records the context it had as one new
+commit on top (a squash: history since REV is rewritten, the context itself
+is unchanged).  Either way the old tip stays in the reflog, and
+``tract undo`` (or ``tract reset --hard @{1}``) brings it back until gc.
+"""
+
+from __future__ import annotations
+
+from ..errors import UsageError
+from .repo import Change, CommitResult, Repo
+
+
+def reset(repo: Repo, rev: str, *, mode: str = "hard") -> CommitResult | str:
+    if mode not in ("hard", "soft"):
+        raise UsageError(f"unknown reset mode '{mode}' (expected hard or soft)")
+    target = repo.resolve(rev)
+    head = repo.head()
+    old = repo.resolve(None)
+    if mode == "hard":
+        msg = f"reset: moving to {rev}"
+        if head.branch:
+            repo.store.update_ref(head.branch, target, old, msg)
+        else:
+            repo.store.update_head_detached(target, old, msg)
+        return target
+    tree = repo.store.commit(old).tree
+
+    def build(tip):
+        note = repo.note(old)
+        return Change(tree, f"squash to {rev}: {repo.store.commit(old).message.splitlines()[0]}",
+                      trailers=[("Tract-Squashed-From", old)], parents=[target],
+                      context_tokens=note.context_tokens, entries=note.entries)
+
+    return repo.commit_loop(build, op="reset", reflog=f"reset --soft: squash onto {rev}",
+                            message_hook=False)

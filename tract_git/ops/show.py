@@ -1,0 +1,63 @@
+"""Show a commit (message, trailers, tokens, what it changed) or an entry."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..errors import BadRevisionError, UnknownEntryError
+from ..model import Entry
+from .diff import DiffResult, diff_commits
+from .log import LogEntry, log
+from .repo import Repo
+
+
+@dataclass
+class ShownCommit:
+    commit: LogEntry
+    diff: DiffResult
+
+    def to_json(self) -> dict:
+        d = self.commit.to_json()
+        d["changes"] = [c.to_json() for c in self.diff.changes]
+        return d
+
+
+@dataclass
+class ShownEntry:
+    entry: Entry
+    position: int
+    commit: str
+    tokens: int
+
+    def to_json(self) -> dict:
+        d = self.entry.to_json()
+        d.update({"position": self.position, "commit": self.commit, "tokens": self.tokens,
+                  "key": self.entry.key, "blob": self.entry.blob})
+        return d
+
+
+def _is_position(s: str) -> bool:
+    b = s[1:] if s.startswith("#") else s
+    return b.lstrip("-").isdigit() and len(b.lstrip("-")) <= 6
+
+
+def show(repo: Repo, what: str | None = None) -> ShownCommit | ShownEntry:
+    """``what`` is a revision (shown as a commit) or an entry reference
+    (position, entry id); a bare number is a position."""
+    what = what or "HEAD"
+    if not _is_position(what):
+        try:
+            commit = repo.store.resolve(what)
+        except BadRevisionError:
+            commit = None
+        if commit is not None:
+            entry = log(repo, commit, max_count=1)[0]
+            parent = entry.parents[0] if entry.parents else None
+            return ShownCommit(entry, diff_commits(repo, parent, commit))
+    try:
+        head = repo.resolve(None)
+        pos, item = repo.find_entry(what, head)
+    except (UnknownEntryError, BadRevisionError):
+        raise UnknownEntryError(f"'{what}' is neither a revision nor an entry") from None
+    e = repo.entry(item)
+    return ShownEntry(e, pos, head, repo.tokens_of(item))

@@ -1,0 +1,693 @@
+"""The tract store: a bare git repository, through libgit2 (pygit2).
+
+Everything that touches git objects, refs, the reflog, notes and config is
+here, and nothing here knows about LLMs.  Callers get hex ids and plain
+Python values, never pygit2 objects.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import re
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Iterable, Iterator
+
+import pygit2
+from pygit2.enums import ReferenceType as _RefType
+
+from ..errors import (
+    BadRevisionError,
+    NotAStoreError,
+    ReadOnlyStoreError,
+    RefUpdateError,
+    StoreExistsError,
+    TractError,
+)
+from . import keys as _keys
+
+FORMAT_VERSION = 1
+NOTES_REF = "refs/notes/tract"
+SETTINGS_FILE = "settings.json"
+MSG_DIR = "msg"
+DEFAULT_BRANCH = "main"
+BLOB = pygit2.GIT_FILEMODE_BLOB
+TREE = pygit2.GIT_FILEMODE_TREE
+EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
+_ZERO = "0" * 40
+_SYMBOLIC = _RefType.SYMBOLIC
+
+
+class RefRaceError(RefUpdateError):
+    """The ref moved since it was read (compare-and-swap lost)."""
+
+
+class RefLockedError(RefUpdateError):
+    """Another writer holds the ref's lock file."""
+
+
+@dataclass(frozen=True)
+class Item:
+    """One entry as it sits in a snapshot tree (no content read)."""
+
+    key: str
+    id: str
+    role: str
+    blob: str
+
+    @property
+    def name(self) -> str:
+        return f"{self.key}-{self.id}-{self.role}"
+
+    @property
+    def path(self) -> str:
+        return f"{MSG_DIR}/{_keys.bucket(self.key)}/{self.name}"
+
+
+@dataclass(frozen=True)
+class CommitData:
+    id: str
+    tree: str
+    parents: tuple[str, ...]
+    message: str
+    author_name: str
+    author_email: str
+    author_time: int
+    author_offset: int
+    committer_time: int
+
+
+@dataclass(frozen=True)
+class Head:
+    branch: str | None  # full ref name, None when detached
+    commit: str | None  # None on an unborn branch
+
+    @property
+    def short_branch(self) -> str | None:
+        if self.branch and self.branch.startswith("refs/heads/"):
+            return self.branch[len("refs/heads/"):]
+        return self.branch
+
+
+@dataclass(frozen=True)
+class ReflogEntry:
+    old: str
+    new: str
+    message: str
+    time: int
+    committer: str
+
+
+def parse_item_name(name: str, blob: str) -> Item:
+    key, eid, role = name.rsplit("-", 2)
+    return Item(key, eid, role, blob)
+
+
+def _parse_git_date(value: str) -> tuple[int, int]:
+    """``@<epoch> <tz>``, ``<epoch> <tz>`` or ISO 8601 -> (epoch, minutes)."""
+    v = value.strip()
+    m = re.match(r"^@?(\d+)(?:\s+([+-])(\d\d)(\d\d))?$", v)
+    if m:
+        off = 0
+        if m.group(2):
+            off = (int(m.group(3)) * 60 + int(m.group(4))) * (1 if m.group(2) == "+" else -1)
+        return int(m.group(1)), off
+    try:
+        dt = datetime.fromisoformat(v.replace("Z", "+00:00"))
+    except ValueError:
+        raise TractError(f"invalid date '{value}'") from None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)
+    off = int(dt.utcoffset().total_seconds() // 60)  # type: ignore[union-attr]
+    return int(dt.timestamp()), off
+
+
+def _wrap_write_error(e: Exception, what: str) -> TractError:
+    msg = str(e)
+    if isinstance(e, OSError) and e.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return ReadOnlyStoreError(f"cannot write {what}: store is read-only ({e.strerror})")
+    low = msg.lower()
+    if "permission denied" in low or "read-only" in low:
+        return ReadOnlyStoreError(f"cannot write {what}: store is read-only")
+    if "failed to lock" in low or "locked" in low:
+        return RefLockedError(f"cannot lock {what}: another tract or git process holds the lock",
+                              hints=(f"if no other process is running, remove the stale lock file",))
+    return TractError(f"cannot write {what}: {msg.strip() or type(e).__name__}")
+
+
+def is_store(path: str) -> bool:
+    """A directory is a tract store when it is a bare git repository whose
+    config has ``tract.formatVersion``."""
+    cfg = os.path.join(path, "config")
+    if not (os.path.isfile(cfg) and os.path.isdir(os.path.join(path, "objects"))):
+        return False
+    try:
+        with open(cfg, encoding="utf-8", errors="replace") as f:
+            text = f.read()
+    except OSError:
+        return False
+    return re.search(r"^\s*\[tract\]", text, re.M | re.I) is not None and "formatversion" in text.lower()
+
+
+def find_store(start: str) -> str | None:
+    """Walk up from ``start`` like git: ``start`` itself, or ``.tract`` in it
+    or any parent."""
+    cur = os.path.abspath(start)
+    while True:
+        if is_store(cur):
+            return cur
+        cand = os.path.join(cur, ".tract")
+        if is_store(cand):
+            return cand
+        parent = os.path.dirname(cur)
+        if parent == cur:
+            return None
+        cur = parent
+
+
+class Store:
+    """A tract store (a bare git repository)."""
+
+    def __init__(self, path: str, repo: pygit2.Repository):
+        self.path = path
+        self.repo = repo
+        self._notes_cache: tuple[str | None, object] | None = None
+        self._sig_cache = None
+
+    # ------------------------------------------------------------------ open
+    @classmethod
+    def open(cls, path: str) -> "Store":
+        path = os.path.abspath(path)
+        if not is_store(path):
+            raise NotAStoreError(f"not a tract store: {path}")
+        try:
+            repo = pygit2.Repository(path)
+        except (pygit2.GitError, OSError) as e:
+            raise NotAStoreError(f"not a tract store: {path} ({e})") from None
+        store = cls(path, repo)
+        ver = store.get_config("tract.formatVersion")
+        try:
+            v = int(ver or 0)
+        except ValueError:
+            v = 0
+        if v > FORMAT_VERSION:
+            raise NotAStoreError(
+                f"store format version {ver} is newer than this tract understands ({FORMAT_VERSION})",
+                hints=("upgrade tract-git",),
+            )
+        return store
+
+    @classmethod
+    def init(cls, path: str, *, encoding: str = "o200k_base", branch: str = DEFAULT_BRANCH,
+             sample_hooks: dict[str, str] | None = None) -> "Store":
+        path = os.path.abspath(path)
+        if is_store(path):
+            raise StoreExistsError(f"tract store already exists in {path}")
+        if os.path.exists(path):
+            if not os.path.isdir(path):
+                raise StoreExistsError(f"cannot init a store at {path}: not a directory")
+            if os.listdir(path):
+                what = "a git repository" if os.path.exists(os.path.join(path, "HEAD")) or \
+                    os.path.isdir(os.path.join(path, ".git")) else "a non-empty directory"
+                raise StoreExistsError(
+                    f"refusing to init a tract store in {path}: it is already {what}"
+                )
+        created = not os.path.exists(path)
+        try:
+            repo = pygit2.init_repository(path, bare=True, initial_head=branch)
+        except (pygit2.GitError, OSError) as e:
+            raise _wrap_write_error(e, path) from None
+        try:
+            cfg = repo.config
+            cfg["core.logAllRefUpdates"] = "always"
+            cfg["notes.displayRef"] = NOTES_REF
+            cfg["tract.encoding"] = encoding
+            # written last: its presence is what makes this a tract store
+            cfg["tract.formatVersion"] = str(FORMAT_VERSION)
+            if sample_hooks:
+                hooks = os.path.join(path, "hooks")
+                os.makedirs(hooks, exist_ok=True)
+                for f in os.listdir(hooks):  # libgit2's own samples are git's, not ours
+                    if f.endswith(".sample"):
+                        os.unlink(os.path.join(hooks, f))
+                for name, text in sample_hooks.items():
+                    p = os.path.join(hooks, name + ".sample")
+                    with open(p, "w", encoding="utf-8") as fh:
+                        fh.write(text)
+                    os.chmod(p, 0o755)
+            desc = os.path.join(path, "description")
+            with open(desc, "w", encoding="utf-8") as fh:
+                fh.write("tract context store; see tract-format(5)\n")
+        except Exception:
+            if created:
+                import shutil
+                shutil.rmtree(path, ignore_errors=True)
+            raise
+        return cls(path, repo)
+
+    # ---------------------------------------------------------------- config
+    def get_config(self, key: str, default: str | None = None) -> str | None:
+        try:
+            return self.repo.config[key]
+        except (KeyError, pygit2.GitError):
+            return default
+
+    def get_config_local(self, key: str, default: str | None = None) -> str | None:
+        """Only the store's own config file, not ~/.gitconfig."""
+        try:
+            return self._local_config()[key]
+        except (KeyError, pygit2.GitError):
+            return default
+
+    def _local_config(self):
+        return pygit2.Config(os.path.join(self.path, "config"))
+
+    def set_config(self, key: str, value: str) -> None:
+        try:
+            self.repo.config[key] = value
+        except (pygit2.GitError, OSError) as e:
+            raise _wrap_write_error(e, "config") from None
+
+    def unset_config(self, key: str) -> bool:
+        try:
+            del self.repo.config[key]
+            return True
+        except KeyError:
+            return False
+        except (pygit2.GitError, OSError) as e:
+            if "not found" in str(e).lower() or "could not find" in str(e).lower():
+                return False
+            raise _wrap_write_error(e, "config") from None
+
+    def config_items(self, prefix: str = "") -> list[tuple[str, str]]:
+        out = []
+        try:
+            for entry in self._local_config():
+                if entry.name.startswith(prefix):
+                    out.append((entry.name, entry.value))
+        except pygit2.GitError:
+            pass
+        return out
+
+    # --------------------------------------------------------------- objects
+    def write_blob(self, data: bytes) -> str:
+        try:
+            return str(self.repo.create_blob(data))
+        except (pygit2.GitError, OSError) as e:
+            raise _wrap_write_error(e, "object") from None
+
+    def read_blob(self, oid: str) -> bytes:
+        return self.repo[oid].data  # type: ignore[attr-defined]
+
+    def read_blobs(self, oids: Iterable[str]) -> list[bytes]:
+        odb_read = self.repo.odb.read
+        return [odb_read(o)[1] for o in oids]
+
+    def has_object(self, oid: str) -> bool:
+        try:
+            return oid in self.repo
+        except (ValueError, pygit2.GitError):
+            return False
+
+    def object_type(self, oid: str) -> str | None:
+        try:
+            obj = self.repo[oid]
+        except (KeyError, ValueError):
+            return None
+        return {pygit2.GIT_OBJECT_COMMIT: "commit", pygit2.GIT_OBJECT_TREE: "tree",
+                pygit2.GIT_OBJECT_BLOB: "blob", pygit2.GIT_OBJECT_TAG: "tag"}.get(obj.type)
+
+    # ------------------------------------------------------------- snapshots
+    def _msg_tree(self, tree: str):
+        t = self.repo[tree]
+        try:
+            e = t[MSG_DIR]
+        except KeyError:
+            return None
+        return self.repo[e.id]
+
+    def read_items(self, tree: str) -> list[Item]:
+        """Every entry of a snapshot, in context order."""
+        msg = self._msg_tree(tree)
+        if msg is None:
+            return []
+        repo = self.repo
+        out: list[Item] = []
+        append = out.append
+        for b in msg:
+            for e in repo[b.id]:
+                key, eid, role = e.name.rsplit("-", 2)
+                append(Item(key, eid, role, str(e.id)))
+        return out
+
+    def last_item(self, tree: str | None) -> Item | None:
+        if tree is None:
+            return None
+        msg = self._msg_tree(tree)
+        if msg is None or len(msg) == 0:
+            return None
+        last_bucket = self.repo[msg[len(msg) - 1].id]
+        e = last_bucket[len(last_bucket) - 1]
+        return parse_item_name(e.name, str(e.id))
+
+    def count_items(self, tree: str) -> int:
+        msg = self._msg_tree(tree)
+        if msg is None:
+            return 0
+        return sum(len(self.repo[b.id]) for b in msg)
+
+    def read_settings(self, tree: str) -> dict:
+        t = self.repo[tree]
+        try:
+            e = t[SETTINGS_FILE]
+        except KeyError:
+            return {}
+        try:
+            return json.loads(self.repo[e.id].data)
+        except ValueError:
+            return {}
+
+    def build_tree(self, base: str | None, changes: dict[str, str | None],
+                   settings: dict | None = None, *, set_settings: bool = False) -> str:
+        """A new snapshot tree: ``base`` with ``changes`` applied.
+
+        ``changes`` maps an item name (``<key>-<id>-<role>``) to a blob id,
+        or to None to remove it.  Only the buckets touched are rewritten.
+        """
+        repo = self.repo
+        try:
+            root = repo.TreeBuilder(repo[base]) if base else repo.TreeBuilder()
+            msg_e = root.get(MSG_DIR)
+            msgb = repo.TreeBuilder(repo[msg_e.id]) if msg_e is not None else repo.TreeBuilder()
+            by_bucket: dict[str, list[tuple[str, str | None]]] = {}
+            for name, blob in changes.items():
+                by_bucket.setdefault(_keys.bucket(name), []).append((name, blob))
+            for bkey, items in by_bucket.items():
+                be = msgb.get(bkey)
+                bt = repo.TreeBuilder(repo[be.id]) if be is not None else repo.TreeBuilder()
+                for name, blob in items:
+                    if blob is None:
+                        if bt.get(name) is not None:
+                            bt.remove(name)
+                    else:
+                        bt.insert(name, pygit2.Oid(hex=blob), BLOB)
+                if len(bt) == 0:
+                    if be is not None:
+                        msgb.remove(bkey)
+                else:
+                    msgb.insert(bkey, bt.write(), TREE)
+            if len(msgb) == 0:
+                if msg_e is not None:
+                    root.remove(MSG_DIR)
+            else:
+                root.insert(MSG_DIR, msgb.write(), TREE)
+            if set_settings:
+                if settings:
+                    data = (json.dumps(settings, indent=2, sort_keys=True) + "\n").encode()
+                    root.insert(SETTINGS_FILE, repo.create_blob(data), BLOB)
+                elif root.get(SETTINGS_FILE) is not None:
+                    root.remove(SETTINGS_FILE)
+            return str(root.write())
+        except (pygit2.GitError, OSError) as e:
+            raise _wrap_write_error(e, "tree") from None
+
+    def build_tree_from_items(self, items: list[Item], settings: dict | None = None) -> str:
+        """A snapshot tree made from scratch (used by rewrites and import)."""
+        return self.build_tree(None, {i.name: i.blob for i in items}, settings, set_settings=True)
+
+    # --------------------------------------------------------------- commits
+    def commit(self, oid: str) -> CommitData:
+        try:
+            c = self.repo[oid]
+        except (KeyError, ValueError):
+            raise BadRevisionError(f"bad object {oid}") from None
+        if c.type != pygit2.GIT_OBJECT_COMMIT:
+            c = c.peel(pygit2.Commit)
+        a = c.author
+        return CommitData(
+            id=str(c.id),
+            tree=str(c.tree_id),
+            parents=tuple(str(p) for p in c.parent_ids),
+            message=c.message,
+            author_name=a.name,
+            author_email=a.email,
+            author_time=a.time,
+            author_offset=a.offset,
+            committer_time=c.commit_time,
+        )
+
+    def _signature(self, kind: str) -> pygit2.Signature:
+        env = os.environ
+        name = env.get(f"GIT_{kind}_NAME")
+        email = env.get(f"GIT_{kind}_EMAIL")
+        if name is None or email is None:
+            if self._sig_cache is None:
+                n = self.get_config("user.name") or "tract"
+                m = self.get_config("user.email") or "tract@localhost"
+                self._sig_cache = (n, m)
+            name = name if name is not None else self._sig_cache[0]
+            email = email if email is not None else self._sig_cache[1]
+        date = env.get(f"GIT_{kind}_DATE")
+        if date:
+            t, off = _parse_git_date(date)
+            return pygit2.Signature(name, email, t, off)
+        return pygit2.Signature(name, email)
+
+    def create_commit(self, tree: str, parents: list[str], message: str,
+                      author: tuple[str, str] | None = None) -> str:
+        try:
+            auth = self._signature("AUTHOR")
+            if author is not None:
+                auth = pygit2.Signature(author[0], author[1], auth.time, auth.offset)
+            com = self._signature("COMMITTER")
+            return str(self.repo.create_commit(
+                None, auth, com, message, pygit2.Oid(hex=tree), [pygit2.Oid(hex=p) for p in parents]
+            ))
+        except (pygit2.GitError, OSError) as e:
+            raise _wrap_write_error(e, "commit") from None
+
+    def walk(self, start: str, *, first_parent: bool = False, topo: bool = True) -> Iterator[CommitData]:
+        flags = pygit2.GIT_SORT_TOPOLOGICAL | pygit2.GIT_SORT_TIME if topo else pygit2.GIT_SORT_NONE
+        w = self.repo.walk(pygit2.Oid(hex=start), flags)
+        if first_parent:
+            w.simplify_first_parent()
+        for c in w:
+            a = c.author
+            yield CommitData(str(c.id), str(c.tree_id), tuple(str(p) for p in c.parent_ids),
+                             c.message, a.name, a.email, a.time, a.offset, c.commit_time)
+
+    def merge_base(self, a: str, b: str) -> str | None:
+        r = self.repo.merge_base(pygit2.Oid(hex=a), pygit2.Oid(hex=b))
+        return str(r) if r else None
+
+    def is_ancestor(self, ancestor: str, descendant: str) -> bool:
+        if ancestor == descendant:
+            return True
+        return self.repo.descendant_of(pygit2.Oid(hex=descendant), pygit2.Oid(hex=ancestor))
+
+    # ------------------------------------------------------------------ refs
+    def head(self) -> Head:
+        repo = self.repo
+        try:
+            ref = repo.lookup_reference("HEAD")
+        except (KeyError, pygit2.GitError) as e:
+            raise NotAStoreError(f"store has no HEAD: {e}") from None
+        if ref.type == _SYMBOLIC:
+            name = ref.target
+            return Head(name, self.read_ref(name))
+        return Head(None, str(ref.target))
+
+    def read_ref(self, name: str) -> str | None:
+        try:
+            ref = self.repo.lookup_reference(name)
+        except (KeyError, pygit2.InvalidSpecError, ValueError):
+            return None
+        except pygit2.GitError:
+            return None
+        try:
+            return str(ref.resolve().target)
+        except (KeyError, pygit2.GitError):
+            return None
+
+    def resolve(self, rev: str) -> str:
+        """A revision (git syntax) to a commit id."""
+        if not rev or rev.startswith("-") or "\x00" in rev:
+            raise BadRevisionError(f"bad revision '{rev}'")
+        try:
+            obj = self.repo.revparse_single(rev)
+            c = obj.peel(pygit2.Commit)
+        except (KeyError, ValueError, pygit2.GitError, pygit2.InvalidSpecError):
+            raise BadRevisionError(f"bad revision '{rev}'") from None
+        return str(c.id)
+
+    def update_ref(self, name: str, new: str, old: str | None, message: str) -> None:
+        """Compare-and-swap: move ``name`` from ``old`` to ``new``; ``old``
+        None means the ref must not exist yet.  Writes the reflog."""
+        repo = self.repo
+        try:
+            if old is None:
+                repo.create_reference_direct(name, pygit2.Oid(hex=new), False, message=message)
+                return
+            try:
+                ref = repo.lookup_reference(name)
+            except KeyError:
+                raise RefRaceError(f"ref {name} was deleted by another process") from None
+            if ref.type == _SYMBOLIC:
+                ref = ref.resolve()
+            if str(ref.target) != old:
+                raise RefRaceError(f"ref {name} moved (expected {old[:12]}, found {str(ref.target)[:12]})")
+            ref.set_target(pygit2.Oid(hex=new), message)
+        except RefUpdateError:
+            raise
+        except pygit2.AlreadyExistsError:
+            raise RefRaceError(f"ref {name} was created by another process") from None
+        except (pygit2.GitError, OSError, ValueError) as e:
+            s = str(e).lower()
+            if "does not match" in s or "exists" in s or "modified" in s:
+                raise RefRaceError(f"ref {name} moved while updating it") from None
+            raise _wrap_write_error(e, f"ref {name}") from None
+
+    def update_head_detached(self, new: str, old: str, message: str) -> None:
+        try:
+            ref = self.repo.lookup_reference("HEAD")
+            if ref.type == _SYMBOLIC or str(ref.target) != old:
+                raise RefRaceError("HEAD moved while updating it")
+            ref.set_target(pygit2.Oid(hex=new), message)
+        except RefUpdateError:
+            raise
+        except (pygit2.GitError, OSError) as e:
+            if "does not match" in str(e).lower():
+                raise RefRaceError("HEAD moved while updating it") from None
+            raise _wrap_write_error(e, "HEAD") from None
+
+    def set_head(self, target: str, message: str = "") -> None:
+        """Point HEAD at a branch (``refs/heads/x``) or detach it at a commit."""
+        try:
+            if target.startswith("refs/"):
+                self.repo.set_head(target)
+            else:
+                self.repo.set_head(pygit2.Oid(hex=target))
+        except (pygit2.GitError, OSError) as e:
+            raise _wrap_write_error(e, "HEAD") from None
+
+    def delete_ref(self, name: str, old: str | None = None) -> None:
+        try:
+            ref = self.repo.lookup_reference(name)
+            if old is not None and str(ref.target) != old:
+                raise RefRaceError(f"ref {name} moved; not deleted")
+            ref.delete()
+        except KeyError:
+            raise BadRevisionError(f"no such ref {name}") from None
+        except RefUpdateError:
+            raise
+        except (pygit2.GitError, OSError) as e:
+            raise _wrap_write_error(e, f"ref {name}") from None
+
+    def list_refs(self, prefix: str) -> list[tuple[str, str]]:
+        out = []
+        for name in self.repo.references:
+            if name.startswith(prefix):
+                t = self.read_ref(name)
+                if t:
+                    out.append((name, t))
+        return sorted(out)
+
+    def reflog(self, name: str) -> list[ReflogEntry]:
+        try:
+            ref = self.repo.lookup_reference(name)
+        except (KeyError, pygit2.GitError):
+            return []
+        out = []
+        try:
+            for e in ref.log():
+                out.append(ReflogEntry(str(e.oid_old), str(e.oid_new), e.message or "",
+                                       e.committer.time, e.committer.name))
+        except (pygit2.GitError, OSError):
+            return []
+        return out
+
+    @staticmethod
+    def valid_ref_name(name: str) -> bool:
+        try:
+            return pygit2.reference_is_valid_name(name)
+        except Exception:
+            return False
+
+    # ----------------------------------------------------------------- notes
+    def _notes_tree(self):
+        tip = self.read_ref(NOTES_REF)
+        if self._notes_cache is not None and self._notes_cache[0] == tip:
+            return self._notes_cache[1]
+        tree = self.repo[tip].tree if tip else None
+        self._notes_cache = (tip, tree)
+        return tree
+
+    def read_note(self, commit: str) -> str | None:
+        tree = self._notes_tree()
+        if tree is None:
+            return None
+        for path in (f"{commit[:2]}/{commit[2:]}", commit, f"{commit[:2]}/{commit[2:4]}/{commit[4:]}"):
+            try:
+                e = tree[path]
+            except KeyError:
+                continue
+            return self.repo[e.id].data.decode("utf-8", "replace")
+        return None
+
+    def add_notes(self, notes: dict[str, str], *, message: str = "Notes added by tract",
+                  retries: int = 200) -> None:
+        """Add (or replace) notes under ``refs/notes/tract``, fanned out as
+        ``ab/cdef...``; compare-and-swap on the notes ref, retried."""
+        if not notes:
+            return
+        repo = self.repo
+        blobs = {c: repo.create_blob(text.encode("utf-8")) for c, text in notes.items()}
+        groups: dict[str, list[str]] = {}
+        for c in notes:
+            groups.setdefault(c[:2], []).append(c)
+        delay = 0.0005
+        for attempt in range(retries):
+            tip = self.read_ref(NOTES_REF)
+            try:
+                base = repo[tip].tree if tip else None
+                root = repo.TreeBuilder(base) if base is not None else repo.TreeBuilder()
+                for prefix, commits in groups.items():
+                    se = root.get(prefix)
+                    sub = repo.TreeBuilder(repo[se.id]) if se is not None and se.filemode == TREE \
+                        else repo.TreeBuilder()
+                    for c in commits:
+                        sub.insert(c[2:], blobs[c], BLOB)
+                        if root.get(c) is not None:  # a flat note git wrote
+                            root.remove(c)
+                    root.insert(prefix, sub.write(), TREE)
+                tree = root.write()
+                sig = self._signature("COMMITTER")
+                commit = repo.create_commit(None, sig, sig, message + "\n", tree,
+                                            [pygit2.Oid(hex=tip)] if tip else [])
+            except (pygit2.GitError, OSError) as e:
+                raise _wrap_write_error(e, "notes") from None
+            try:
+                self.update_ref(NOTES_REF, str(commit), tip, "notes: " + message)
+                return
+            except (RefRaceError, RefLockedError):
+                time.sleep(delay)
+                delay = min(delay * 2, 0.05)
+        raise RefUpdateError(f"could not update {NOTES_REF}: too many concurrent writers")
+
+    def all_notes(self) -> dict[str, str]:
+        tree = self._notes_tree()
+        out: dict[str, str] = {}
+        if tree is None:
+            return out
+
+        def rec(t, prefix):
+            for e in t:
+                if e.filemode == TREE:
+                    rec(self.repo[e.id], prefix + e.name)
+                else:
+                    out[prefix + e.name] = str(e.id)
+        rec(tree, "")
+        return out
