@@ -191,9 +191,9 @@ def test_status_unborn_branch_detached(t, cli):
 
 
 def _tokens(text):
-    import tiktoken
+    from tract_git import tokens
 
-    return len(tiktoken.get_encoding("o200k_base").encode(text))
+    return len(tokens.encoder("o200k_base").encode(text))
 
 
 def test_status_budget_levels_default(t, cli):
