@@ -84,6 +84,7 @@ def _run(repo: Repo, state: dict) -> SequenceResult:
     picked = [tuple(x) for x in state["picked"]]
     skipped = [tuple(x) for x in state["skipped"]]
     todo = [tuple(x) for x in state["todo"]]
+    ids = {i.id for i in repo.items(work)} if work else set()  # every entry id at ``work``
 
     def land(c, action, p):
         nonlocal work, work_note
@@ -93,6 +94,10 @@ def _run(repo: Repo, state: dict) -> SequenceResult:
         total = work_note.context_tokens + dtok
         work_note = TokenNote(total - work_note.context_tokens, total, work_note.entries + dcount,
                               repo.counter.label, repo.counter.approximate)
+        for name, blob in p.changes.items():
+            if blob is None:
+                ids.discard(name.rsplit("-", 2)[1])
+        ids.update(name.rsplit("-", 2)[1] for name, blob in p.changes.items() if blob is not None)
         notes[new] = work_note.to_json()
         repo._note_cache[new] = work_note
         picked.append((c.id, new))
@@ -116,7 +121,7 @@ def _run(repo: Repo, state: dict) -> SequenceResult:
         ptree = store.commit(parent).tree if parent else None
         base_tree, theirs_tree = (ptree, c.tree) if action == "pick" else (c.tree, ptree)
         work_tree = store.commit(work).tree if work else None
-        p = threeway.plan(repo, base_tree, work_tree, theirs_tree)
+        p = threeway.plan(repo, base_tree, work_tree, theirs_tree, ours_ids=ids, theirs_moves_win=True)
         if p.conflicts:
             if notes:
                 store.add_notes(notes, message=f"Notes added by tract {op}")

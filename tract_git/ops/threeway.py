@@ -123,8 +123,8 @@ class _Ours:
     """Ours' side, answering per-entry questions by path lookups and only
     diffing against the base when it must."""
 
-    def __init__(self, repo: Repo, base_tree: str | None, tree: str | None):
-        self.repo, self.base_tree, self.tree = repo, base_tree, tree
+    def __init__(self, repo: Repo, base_tree: str | None, tree: str | None, ids: set | None):
+        self.repo, self.base_tree, self.tree, self.ids = repo, base_tree, tree, ids
         self._diff: dict | None = None
 
     def diff(self) -> dict:
@@ -145,8 +145,8 @@ class _Ours:
             found = treediff.item_by_name(self.repo.store, self.tree, probe.name)  # type: ignore[union-attr]
             if found is not None:
                 return found
-            if b is None:
-                return None  # ids hash their key: an entry added under another name is another id
+            if b is None and self.ids is not None and t.id not in self.ids:  # type: ignore[union-attr]
+                return None
         d = self.diff()
         if eid in d:
             return d[eid][1]
@@ -154,9 +154,14 @@ class _Ours:
 
 
 def plan(repo: Repo, base_tree: str | None, ours_tree: str | None, theirs_tree: str | None, *,
-         strategy: str = "ours-first", times: tuple | None = None) -> Plan:
+         strategy: str = "ours-first", times: tuple | None = None, ours_ids: set | None = None,
+         theirs_moves_win: bool = False) -> Plan:
     """Plan the merge of theirs into ours.  ``times`` is a callable pair
-    ``(ours_times(), theirs_times())`` for the interleave strategy."""
+    ``(ours_times(), theirs_times())`` for the interleave strategy;
+    ``ours_ids`` (every entry id in ours, if the caller keeps it) saves a
+    diff; ``theirs_moves_win``: an entry moved on both sides goes where
+    theirs put it (replaying a commit: its reorder is the point), else
+    where ours has it."""
     store = repo.store
     p = Plan(ours_tree)
     rT, aT = treediff.diff_items(store, base_tree, theirs_tree)
@@ -165,7 +170,7 @@ def plan(repo: Repo, base_tree: str | None, ours_tree: str | None, theirs_tree: 
         dT.setdefault(it.id, [None, None])[0] = it
     for it in aT:
         dT.setdefault(it.id, [None, None])[1] = it
-    ours = _Ours(repo, base_tree, ours_tree)
+    ours = _Ours(repo, base_tree, ours_tree, ours_ids)
     added: list[Item] = []
     for eid, (b, t) in dT.items():
         o = ours.state(eid, b, t)
@@ -197,7 +202,7 @@ def plan(repo: Repo, base_tree: str | None, ours_tree: str | None, theirs_tree: 
         else:
             p.conflicts.append(Conflict(eid, "edit/edit", b, o, t))
             continue
-        key = o.key if o.key != b.key else t.key
+        key = t.key if (t.key != b.key and (theirs_moves_win or o.key == b.key)) else o.key
         name = item_name(key, eid, o.role)
         if name != o.name or blob != o.blob:
             if name != o.name:
