@@ -100,3 +100,48 @@ class LLMError(TractError):
 
 class ModelNotConfiguredError(LLMError):
     """An operation needs a model and none is configured."""
+
+
+# --- branches, merge and rewrites (issue 3) --------------------------------
+class InvalidRefNameError(TractError):
+    """A branch name git would not accept (``..``, ``~``, spaces, ``.lock``...)."""
+
+
+class BranchExistsError(TractError):
+    """A branch of that name already exists."""
+
+
+class BranchNotFoundError(TractError):
+    """No branch of that name."""
+
+
+class BranchDeleteRefusedError(TractError):
+    """Deleting the current branch, or one not merged without ``-D``."""
+
+    exit_code = 1
+
+
+class DetachedHeadError(TractError):
+    """The operation needs HEAD on a branch."""
+
+
+class NoOperationInProgressError(TractError):
+    """``--continue``/``--abort``/``resolve`` with no such operation stopped."""
+
+
+class NotInConflictError(TractError):
+    """``resolve`` named an entry that is not in conflict."""
+
+
+class UnresolvedConflictsError(ConflictError):
+    """``--continue`` while conflicts are still unresolved."""
+
+
+class ReorderRefusedError(TractError):
+    """A reorder that would break the conversation, without ``--force``."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, *, problems: list[str] | tuple = (), hints=()):
+        super().__init__(message, hints=hints)
+        self.problems = list(problems)
