@@ -8,9 +8,10 @@ llm, compression, agents), so the facade stays a thin layer over
 from __future__ import annotations
 
 from .core import CoreMixin
+from .llm import LLMMixin
 
 
-class Tract(CoreMixin):
+class Tract(LLMMixin, CoreMixin):
     """An agent's context, kept in a tract store.
 
     >>> with Tract.open("/tmp/ctx") as t:          # doctest: +SKIP

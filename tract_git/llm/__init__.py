@@ -126,7 +126,9 @@ def _status(err) -> int | None:
 def _malformed_200(err) -> bool:
     # the OpenAI client turns an undecodable 200 body into an
     # InternalServerError whose text shows the 200 response
-    return "[200 OK]" in str(err)
+    # (JSON that is not JSON), or "Empty or invalid response" (not JSON at all)
+    text = str(err)
+    return "[200 OK]" in text or "Empty or invalid response from LLM endpoint" in text
 
 
 def _retryable(litellm, err) -> bool:
@@ -225,7 +227,7 @@ def _cost(litellm, resp, cfg: CallConfig) -> float | None:
         except Exception:  # an unpriced model: no cost, not an error
             c = None
     try:
-        return float(c) if c is not None else None
+        return float(f"{float(c):.10g}") if c is not None else None
     except (TypeError, ValueError):
         return None
 
@@ -313,7 +315,11 @@ def complete(repo, messages: list[dict], *, operation: str = "chat", model: str 
             tries = f" after {attempts} attempts" if attempts > 1 else ""
             raise LLMError(f"model call failed{tries}: {cfg.model}: {what}") from None
     latency = time.perf_counter() - t0
-    return _completion(litellm, resp, cfg, attempts, latency)
+    c = _completion(litellm, resp, cfg, attempts, latency)
+    names = [t.get("function", t).get("name") for t in tools or () if isinstance(t, dict)]
+    if names:
+        c.generation_config["tools"] = [n for n in names if n]
+    return c
 
 
 def _completion(litellm, resp, cfg: CallConfig, attempts: int, latency: float) -> Completion:
