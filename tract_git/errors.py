@@ -100,3 +100,24 @@ class LLMError(TractError):
 
 class ModelNotConfiguredError(LLMError):
     """An operation needs a model and none is configured."""
+
+
+# --- compression and budgets (issue 5) -------------------------------------
+
+
+class CompressError(TractError):
+    """A compress could not be made (an empty range, a summary over its
+    target, the branch moved under it)."""
+
+
+class CompressValidationError(CompressError):
+    """The result of a compress failed its checks (a pinned entry changed,
+    kept entries reordered); nothing was written to the branch."""
+
+
+class PlanError(UsageError):
+    """A compress plan that cannot be read or does not fit the context."""
+
+
+class PinnedOverBudgetError(BudgetError):
+    """The pinned entries alone do not fit in the token budget."""
