@@ -145,3 +145,23 @@ class ReorderRefusedError(TractError):
     def __init__(self, message: str, *, problems: list[str] | tuple = (), hints=()):
         super().__init__(message, hints=hints)
         self.problems = list(problems)
+
+# --- compression and budgets (issue 5) -------------------------------------
+
+
+class CompressError(TractError):
+    """A compress could not be made (an empty range, a summary over its
+    target, the branch moved under it)."""
+
+
+class CompressValidationError(CompressError):
+    """The result of a compress failed its checks (a pinned entry changed,
+    kept entries reordered); nothing was written to the branch."""
+
+
+class PlanError(UsageError):
+    """A compress plan that cannot be read or does not fit the context."""
+
+
+class PinnedOverBudgetError(BudgetError):
+    """The pinned entries alone do not fit in the token budget."""

@@ -46,6 +46,28 @@ BRANCH_KEYS: dict = {
     "budget": _positive_int,
     "warn": _warn,
 }
+
+
+def _compile_strategy(v):
+    if str(v) not in ("full", "window", "compress"):
+        raise ConfigError(f"unknown compile strategy '{v}' (expected one of: full, window, compress)")
+    return str(v)
+
+
+def _non_negative_int(v):
+    try:
+        n = int(str(v).replace("_", ""))
+    except ValueError:
+        raise ConfigError(f"'{v}' is not a whole number") from None
+    if n < 0:
+        raise ConfigError(f"'{v}' must not be negative")
+    return n
+
+
+# compression and budgets (ops/budget.py, ops/compress.py)
+BRANCH_KEYS["compile.strategy"] = _compile_strategy
+BRANCH_KEYS["compress.keepLast"] = _non_negative_int
+
 _SECRET_RE = re.compile(r"(api[_-]?key|secret|password|passwd|credential|auth[_-]?token|bearer)", re.I)
 _KEY_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9-]*(\.[a-zA-Z0-9][a-zA-Z0-9_.-]*)?$")
 
