@@ -100,3 +100,32 @@ class LLMError(TractError):
 
 class ModelNotConfiguredError(LLMError):
     """An operation needs a model and none is configured."""
+
+
+class UnknownAgentError(TractError):
+    """No sub-agent of that name in the store."""
+
+
+class AgentExistsError(TractError):
+    """``spawn`` refused: a sub-agent of that name exists already."""
+
+
+class HistoryPrunedError(TractError):
+    """The sub-agent history behind a collapse was pruned by gc; only the
+    collapse commit (output, summary, provenance trailer) remains."""
+
+    exit_code = 1
+
+
+class RemoteError(TractError):
+    """A remote could not be reached or read, or the transport failed."""
+
+
+class PushRejectedError(TractError):
+    """The remote refused a push (for example, not a fast-forward)."""
+
+    exit_code = 1
+
+
+class NotFastForwardError(TractError):
+    """A pull cannot fast-forward and no merge is possible here."""

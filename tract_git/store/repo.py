@@ -28,9 +28,11 @@ from ..errors import (
     TractError,
 )
 from . import keys as _keys
+from . import locks as _locks
 
 FORMAT_VERSION = 1
 NOTES_REF = "refs/notes/tract"
+AGENTS_PREFIX = "refs/tract/agents/"
 SETTINGS_FILE = "settings.json"
 MSG_DIR = "msg"
 DEFAULT_BRANCH = "main"
@@ -89,6 +91,10 @@ class Head:
     def short_branch(self) -> str | None:
         if self.branch and self.branch.startswith("refs/heads/"):
             return self.branch[len("refs/heads/"):]
+        if self.branch and self.branch.startswith(AGENTS_PREFIX):  # a sub-agent's branch
+            agent, sep, rest = self.branch[len(AGENTS_PREFIX):].partition("/heads/")
+            if sep:
+                return rest
         return self.branch
 
 
@@ -469,9 +475,13 @@ class Store:
         except (pygit2.GitError, OSError) as e:
             raise _wrap_write_error(e, "commit") from None
 
-    def walk(self, start: str, *, first_parent: bool = False, topo: bool = True) -> Iterator[CommitData]:
+    def walk(self, start: str, *, first_parent: bool = False, topo: bool = True,
+             hide: Iterable[str] = ()) -> Iterator[CommitData]:
+        """Commits reachable from ``start`` but not from any of ``hide``."""
         flags = pygit2.GIT_SORT_TOPOLOGICAL | pygit2.GIT_SORT_TIME if topo else pygit2.GIT_SORT_NONE
         w = self.repo.walk(pygit2.Oid(hex=start), flags)
+        for h in hide:
+            w.hide(pygit2.Oid(hex=h))
         if first_parent:
             w.simplify_first_parent()
         for c in w:
@@ -489,16 +499,25 @@ class Store:
         return self.repo.descendant_of(pygit2.Oid(hex=descendant), pygit2.Oid(hex=ancestor))
 
     # ------------------------------------------------------------------ refs
-    def head(self) -> Head:
+    def head(self, name: str = "HEAD") -> Head:
+        """Where ``HEAD`` (or another symbolic ref used as a HEAD, such as a
+        sub-agent's ``refs/tract/agents/<agent>/HEAD``) points."""
         repo = self.repo
         try:
-            ref = repo.lookup_reference("HEAD")
+            ref = repo.lookup_reference(name)
         except (KeyError, pygit2.GitError) as e:
-            raise NotAStoreError(f"store has no HEAD: {e}") from None
+            raise NotAStoreError(f"store has no {name}: {e}") from None
         if ref.type == _SYMBOLIC:
             name = ref.target
             return Head(name, self.read_ref(name))
         return Head(None, str(ref.target))
+
+    def ref_exists(self, name: str) -> bool:
+        try:
+            self.repo.lookup_reference(name)
+            return True
+        except (KeyError, ValueError, pygit2.GitError):
+            return False
 
     def read_ref(self, name: str) -> str | None:
         try:
@@ -550,28 +569,35 @@ class Store:
                 raise RefRaceError(f"ref {name} moved while updating it") from None
             raise _wrap_write_error(e, f"ref {name}") from None
 
-    def update_head_detached(self, new: str, old: str, message: str) -> None:
+    def update_head_detached(self, new: str, old: str, message: str, name: str = "HEAD") -> None:
         try:
-            ref = self.repo.lookup_reference("HEAD")
+            ref = self.repo.lookup_reference(name)
             if ref.type == _SYMBOLIC or str(ref.target) != old:
-                raise RefRaceError("HEAD moved while updating it")
+                raise RefRaceError(f"{name} moved while updating it")
             ref.set_target(pygit2.Oid(hex=new), message)
         except RefUpdateError:
             raise
         except (pygit2.GitError, OSError) as e:
             if "does not match" in str(e).lower():
-                raise RefRaceError("HEAD moved while updating it") from None
-            raise _wrap_write_error(e, "HEAD") from None
+                raise RefRaceError(f"{name} moved while updating it") from None
+            raise _wrap_write_error(e, name) from None
 
-    def set_head(self, target: str, message: str = "") -> None:
-        """Point HEAD at a branch (``refs/heads/x``) or detach it at a commit."""
+    def set_head(self, target: str, message: str = "", name: str = "HEAD") -> None:
+        """Point HEAD (or the symbolic ref ``name``) at a branch
+        (``refs/heads/x``) or detach it at a commit."""
         try:
-            if target.startswith("refs/"):
+            if name != "HEAD":
+                if target.startswith("refs/"):
+                    self.repo.create_reference_symbolic(name, target, True, message=message or None)
+                else:
+                    self.repo.create_reference_direct(name, pygit2.Oid(hex=target), True,
+                                                      message=message or None)
+            elif target.startswith("refs/"):
                 self.repo.set_head(target)
             else:
                 self.repo.set_head(pygit2.Oid(hex=target))
         except (pygit2.GitError, OSError) as e:
-            raise _wrap_write_error(e, "HEAD") from None
+            raise _wrap_write_error(e, name) from None
 
     def delete_ref(self, name: str, old: str | None = None) -> None:
         try:
@@ -672,7 +698,9 @@ class Store:
             try:
                 self.update_ref(NOTES_REF, str(commit), tip, "notes: " + message)
                 return
-            except (RefRaceError, RefLockedError):
+            except (RefRaceError, RefLockedError) as e:
+                if isinstance(e, RefLockedError) and _locks.recover(self.path, [NOTES_REF]):
+                    continue
                 time.sleep(delay)
                 delay = min(delay * 2, 0.05)
         raise RefUpdateError(f"could not update {NOTES_REF}: too many concurrent writers")
