@@ -671,25 +671,11 @@ class Store:
             return
         repo = self.repo
         blobs = {c: repo.create_blob(text.encode("utf-8")) for c, text in notes.items()}
-        groups: dict[str, list[str]] = {}
-        for c in notes:
-            groups.setdefault(c[:2], []).append(c)
         delay = 0.0005
         for attempt in range(retries):
             tip = self.read_ref(NOTES_REF)
             try:
-                base = repo[tip].tree if tip else None
-                root = repo.TreeBuilder(base) if base is not None else repo.TreeBuilder()
-                for prefix, commits in groups.items():
-                    se = root.get(prefix)
-                    sub = repo.TreeBuilder(repo[se.id]) if se is not None and se.filemode == TREE \
-                        else repo.TreeBuilder()
-                    for c in commits:
-                        sub.insert(c[2:], blobs[c], BLOB)
-                        if root.get(c) is not None:  # a flat note git wrote
-                            root.remove(c)
-                    root.insert(prefix, sub.write(), TREE)
-                tree = root.write()
+                tree = self._notes_tree_with(repo[tip].tree if tip else None, blobs)
                 sig = self._signature("COMMITTER")
                 commit = repo.create_commit(None, sig, sig, message + "\n", tree,
                                             [pygit2.Oid(hex=tip)] if tip else [])
@@ -705,11 +691,62 @@ class Store:
                 delay = min(delay * 2, 0.05)
         raise RefUpdateError(f"could not update {NOTES_REF}: too many concurrent writers")
 
-    def all_notes(self) -> dict[str, str]:
-        tree = self._notes_tree()
+    def _notes_tree_with(self, base, blobs: dict) -> "pygit2.Oid":
+        """The notes tree ``base`` with ``blobs`` (commit id -> blob oid)
+        added, fanned out as ``ab/cdef...``."""
+        repo = self.repo
+        groups: dict[str, list[str]] = {}
+        for c in blobs:
+            groups.setdefault(c[:2], []).append(c)
+        root = repo.TreeBuilder(base) if base is not None else repo.TreeBuilder()
+        for prefix, commits in groups.items():
+            se = root.get(prefix)
+            sub = repo.TreeBuilder(repo[se.id]) if se is not None and se.filemode == TREE \
+                else repo.TreeBuilder()
+            for c in commits:
+                sub.insert(c[2:], blobs[c] if isinstance(blobs[c], pygit2.Oid) else pygit2.Oid(hex=blobs[c]),
+                           BLOB)
+                if root.get(c) is not None:  # a flat note git wrote
+                    root.remove(c)
+            root.insert(prefix, sub.write(), TREE)
+        return root.write()
+
+    def merge_notes(self, theirs: str, *, message: str = "Notes merged by tract",
+                    retries: int = 50) -> str | None:
+        """Merge the notes commit ``theirs`` (e.g. fetched from a remote)
+        into ``refs/notes/tract``: notes are keyed by commit id, so the
+        result is the union of both trees (ours wins where both hold a note
+        for the same commit).  A merge commit with both parents, so pushing
+        afterwards is a fast-forward.  Returns the new notes tip."""
+        repo = self.repo
+        for _ in range(retries):
+            ours = self.read_ref(NOTES_REF)
+            if ours == theirs or (ours and self.is_ancestor(theirs, ours)):
+                return ours
+            try:
+                if ours is None or self.is_ancestor(ours, theirs):
+                    new = theirs
+                else:
+                    mine = self._flatten_notes(repo[ours].tree)
+                    other = self._flatten_notes(repo[theirs].tree)
+                    missing = {c: b for c, b in other.items() if c not in mine}
+                    tree = self._notes_tree_with(repo[ours].tree, missing)
+                    sig = self._signature("COMMITTER")
+                    new = str(repo.create_commit(None, sig, sig, message + "\n", tree,
+                                                 [pygit2.Oid(hex=ours), pygit2.Oid(hex=theirs)]))
+            except (pygit2.GitError, OSError) as e:
+                raise _wrap_write_error(e, "notes") from None
+            try:
+                self.update_ref(NOTES_REF, new, ours, "notes: " + message)
+                return new
+            except (RefRaceError, RefLockedError) as e:
+                if isinstance(e, RefLockedError):
+                    _locks.recover(self.path, [NOTES_REF])
+                time.sleep(0.002)
+        raise RefUpdateError(f"could not update {NOTES_REF}: too many concurrent writers")
+
+    def _flatten_notes(self, tree) -> dict[str, str]:
         out: dict[str, str] = {}
-        if tree is None:
-            return out
 
         def rec(t, prefix):
             for e in t:
@@ -719,3 +756,7 @@ class Store:
                     out[prefix + e.name] = str(e.id)
         rec(tree, "")
         return out
+
+    def all_notes(self) -> dict[str, str]:
+        tree = self._notes_tree()
+        return {} if tree is None else self._flatten_notes(tree)
