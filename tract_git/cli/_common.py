@@ -15,16 +15,22 @@ from ..errors import InvalidInputError, UsageError
 class Ctx:
     """What the top-level options set up; commands ask it for the repo."""
 
-    def __init__(self, tract_dir: str | None, color: str):
+    def __init__(self, tract_dir: str | None, color: str, agent: str | None = None):
         self.tract_dir = tract_dir
         self.color = color
+        self.agent = agent  # -A NAME: work in that sub-agent's context
         self._repo = None
 
     def repo(self):
         if self._repo is None:
             from ..ops.repo import Repo
 
-            self._repo = Repo.open(self.tract_dir)
+            repo = Repo.open(self.tract_dir)
+            if self.agent:
+                from ..ops.agents import open_agent
+
+                repo = open_agent(repo, self.agent)
+            self._repo = repo
         return self._repo
 
     @property
