@@ -118,18 +118,6 @@ class BranchNotFoundError(TractError):
 class BranchDeleteRefusedError(TractError):
     """Deleting the current branch, or one not merged without ``-D``."""
 
-class UnknownAgentError(TractError):
-    """No sub-agent of that name in the store."""
-
-
-class AgentExistsError(TractError):
-    """``spawn`` refused: a sub-agent of that name exists already."""
-
-
-class HistoryPrunedError(TractError):
-    """The sub-agent history behind a collapse was pruned by gc; only the
-    collapse commit (output, summary, provenance trailer) remains."""
-
     exit_code = 1
 
 
@@ -177,6 +165,25 @@ class PlanError(UsageError):
 
 class PinnedOverBudgetError(BudgetError):
     """The pinned entries alone do not fit in the token budget."""
+
+
+# --- sub-agents and sync (issue 6) ------------------------------------------
+
+
+class UnknownAgentError(TractError):
+    """No sub-agent of that name in the store."""
+
+
+class AgentExistsError(TractError):
+    """``spawn`` refused: a sub-agent of that name exists already."""
+
+
+class HistoryPrunedError(TractError):
+    """The sub-agent history behind a collapse was pruned by gc; only the
+    collapse commit (output, summary, provenance trailer) remains."""
+
+    exit_code = 1
+
 
 class RemoteError(TractError):
     """A remote could not be reached or read, or the transport failed."""
