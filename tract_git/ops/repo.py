@@ -364,7 +364,7 @@ class Repo:
                 continue
             note = self._make_note(commit, parents[0] if parents else None, change)
             try:
-                store.add_notes({commit: note.to_json()})
+                store.add_notes({commit: note.to_json()}, lock_timeout=lock_timeout)
             except RefUpdateError:
                 pass  # the note is recomputed on demand; the commit has landed
             self._note_cache[commit] = note
