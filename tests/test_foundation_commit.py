@@ -9,6 +9,7 @@ import re
 import pytest
 
 from tract_git.store import codec
+from foundation_fsck import fsck_after  # noqa: F401  (git fsck --strict after every test)
 
 LINE_RE = re.compile(r"^\[main ([0-9a-f]{7})\] (.*)\n (\w+)(?: ([0-9a-f, ]+))?: ([+-][\d,]+) tokens "
                      r"\(context ([\d,]+) tokens, (\d+) entries\)\n$")

@@ -9,6 +9,7 @@ import subprocess
 import sys
 
 import pytest
+from foundation_fsck import fsck_after  # noqa: F401  (git fsck --strict after every test)
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ import textwrap
 import time
 
 import pytest
+from foundation_fsck import fsck_after  # noqa: F401  (git fsck --strict after every test)
 
 
 def contents(t, rev=None):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from foundation_fsck import fsck_after  # noqa: F401  (git fsck --strict after every test)
 
 
 @pytest.fixture
@@ -121,16 +122,17 @@ def test_undo_on_unborn_or_fresh_store(t, cli):
     assert (r.code, r.out, r.err) == (1, "", "error: nothing to undo on main\n")
 
 
-@pytest.mark.parametrize("rev, idx", [
-    ("HEAD", 0), ("main", 0), ("refs/heads/main", 0), ("HEAD~3", 3), ("HEAD^", 1), ("HEAD^^", 2),
-    ("HEAD~1^", 2), ("main~4", 4), ("@", 0), ("main@{1}", 1), ("@{1}", 1), ("HEAD@{2}", 2),
-    ("@{3}", 3),
-])
-def test_revision_syntax(five, cli, rev, idx):
+REVS = [("HEAD", 0), ("main", 0), ("refs/heads/main", 0), ("HEAD~3", 3), ("HEAD^", 1), ("HEAD^^", 2),
+        ("HEAD~1^", 2), ("main~4", 4), ("@", 0), ("main@{1}", 1), ("@{1}", 1), ("HEAD@{2}", 2),
+        ("@{3}", 3)]
+
+
+def test_revision_syntax(five, cli):
     t, c = five
-    r = cli("log", "-n", "1", "--json", rev, store=t.path)
-    assert r.code == 0, r.err
-    assert json.loads(r.out)[0]["commit"] == c[idx]
+    for rev, idx in REVS:
+        r = cli("log", "-n", "1", "--json", rev, store=t.path)
+        assert r.code == 0, (rev, r.err)
+        assert json.loads(r.out)[0]["commit"] == c[idx], rev
 
 
 def test_revision_hashes(five, cli):

@@ -8,6 +8,7 @@ import os
 import shutil
 
 import pytest
+from foundation_fsck import fsck_after  # noqa: F401  (git fsck --strict after every test)
 
 
 def hook(store_or_dir, name, body, *, hooks_dir=None):

@@ -6,6 +6,7 @@ import os
 import subprocess
 
 import pytest
+from foundation_fsck import fsck_after  # noqa: F401  (git fsck --strict after every test)
 
 NO_DIR = {"TRACT_DIR": None}  # CliRunner deletes a variable set to None
 
