@@ -162,3 +162,37 @@ def test_unborn_head_revision(t, cli):
     assert (r.code, r.err) == (128, "fatal: bad revision 'HEAD'\n")
     r = cli("reset", "--hard", "HEAD", store=t.path)
     assert r.code == 128
+
+
+def test_reset_soft_to_head_is_a_no_op(five, cli):
+    t, c = five
+    r = cli("reset", "--soft", "HEAD", store=t.path)
+    assert (r.code, r.out, r.err) == (0, f"HEAD is now at {c[0][:7]} user: five\n", "")
+    assert t.head == c[0]
+
+
+def test_reset_soft_squashes_a_commit_that_landed_meanwhile(five, git):
+    """The squash is built on the tip it replaces: a commit another writer
+    landed after reset read HEAD is kept in the squashed context."""
+    from tract_git.ops import reset as _reset
+
+    t, c = five
+    repo = t.repo
+    real_resolve = repo.resolve
+    landed = []
+
+    def resolve(rev):
+        out = real_resolve(rev)
+        if rev is None and not landed:  # reset has read HEAD: another writer commits
+            from tract_git import Tract
+
+            with Tract.open(t.path) as other:
+                landed.append(other.user("landed meanwhile").commit)
+        return out
+
+    repo.resolve = resolve
+    res = _reset.reset(repo, "HEAD~2", mode="soft")
+    repo.resolve = real_resolve
+    assert res.parent == landed[0]
+    assert contents(t) == ["one", "two", "three", "four", "five", "landed meanwhile"]
+    assert git(t.path, "rev-parse", "HEAD~1").strip() == c[2]

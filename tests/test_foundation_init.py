@@ -58,7 +58,8 @@ def test_init_tract_dir_env_and_option(cli, tmp_path):
     r = cli("init", env={"TRACT_DIR": str(tmp_path / "fromenv")})
     assert r.out == f"Initialized empty tract store in {tmp_path}/fromenv/\n"
     r = cli("--tract-dir", str(tmp_path / "fromopt"), "init", env=NO_DIR)
-    assert r.code == 0
+    assert r.out == f"Initialized empty tract store in {tmp_path}/fromopt/\n"
+    assert not (tmp_path / ".tract").exists()
     # --tract-dir selects the store for every command
     r = cli("--tract-dir", str(tmp_path / "fromenv"), "user", "hi", env=NO_DIR)
     assert r.code == 0, r.err
