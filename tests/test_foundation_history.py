@@ -196,3 +196,28 @@ def test_reset_soft_squashes_a_commit_that_landed_meanwhile(five, git):
     assert res.parent == landed[0]
     assert contents(t) == ["one", "two", "three", "four", "five", "landed meanwhile"]
     assert git(t.path, "rev-parse", "HEAD~1").strip() == c[2]
+
+
+def test_undo_a_checkout_returns_to_the_branch(five, cli, git):
+    t, c = five
+    cli("checkout", "HEAD~2", store=t.path)
+    r = cli("undo", store=t.path)
+    assert r.code == 0, r.err
+    assert git(t.path, "symbolic-ref", "HEAD").strip() == "refs/heads/main"
+    assert t.head == c[0]
+    # a commit made while detached is undone on HEAD alone
+    cli("checkout", "HEAD~1", store=t.path)
+    t.user("detached work")
+    assert t.undo().new == c[1]
+    assert git(t.path, "symbolic-ref", "-q", "HEAD", check=False).returncode == 1
+    assert git(t.path, "rev-parse", "main").strip() == c[0]
+
+
+def test_unborn_branch_commands(t, cli):
+    for args, out in ((("diff",), ""), (("show",), None), (("reflog",), ""), (("log", "--oneline"), "")):
+        r = cli(*args, store=t.path)
+        if out is None:
+            assert (r.code, r.out, r.err) == (128, "", "fatal: HEAD has no commits yet (branch 'main' is unborn)\n"
+                                                       "hint: add a message first, e.g. tract user 'hello'\n")
+        else:
+            assert (r.code, r.out) == (0, out), (args, r.err)
