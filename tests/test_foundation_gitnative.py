@@ -242,3 +242,51 @@ def test_sigkill_leaves_a_valid_store(t, git, fsck, tmp_path):
             r = t2.user(f"after kill {round_}")
             assert r.parent == tip
         fsck(t.path)
+
+
+def _land_first(t, monkeypatch, action):
+    """Make another writer land ``action(other_tract)`` right after this
+    process ran its pre-commit hook, i.e. after it read the tip."""
+    from tract_git import Tract
+
+    real = t.repo.run_hook
+    done = []
+
+    def run_hook(name, *a, **kw):
+        out = real(name, *a, **kw)
+        if name == "pre-commit" and not done:
+            done.append(1)
+            with Tract.open(t.path) as other:
+                action(other)
+        return out
+
+    monkeypatch.setattr(t.repo, "run_hook", run_hook)
+
+
+def test_racing_pin_does_not_undo_an_edit(t, monkeypatch):
+    eid = t.user("old words").entry_ids[0]
+    _land_first(t, monkeypatch, lambda o: o.edit(eid, "new words"))
+    t.pin(eid)
+    e = t.entries()[0]
+    assert (e.content, e.priority) == ("new words", "pinned")
+    assert t.status().tokens == 2
+    assert [c.op for c in t.log()] == ["pin", "edit", "append"]
+
+
+def test_racing_edit_keeps_a_pin(t, monkeypatch):
+    eid = t.user("old words").entry_ids[0]
+    _land_first(t, monkeypatch, lambda o: o.pin(eid))
+    t.edit(eid, "edited words here")
+    e = t.entries()[0]
+    assert (e.content, e.priority) == ("edited words here", "pinned")
+    assert t.status().tokens == 3
+
+
+def test_racing_same_pin_is_nothing_to_do(t, monkeypatch, refs_of):
+    from tract_git.errors import NothingToDoError
+
+    eid = t.user("words").entry_ids[0]
+    _land_first(t, monkeypatch, lambda o: o.pin(eid))
+    with pytest.raises(NothingToDoError, match="is already pinned"):
+        t.pin(eid)
+    assert [c.op for c in t.log()] == ["pin", "append"]
