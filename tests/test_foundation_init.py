@@ -191,3 +191,34 @@ def test_api_open_without_create_raises(tmp_path):
 
     with pytest.raises(NotAStoreError):
         Tract.open(tmp_path / "none", create=False)
+
+
+def test_api_open_without_path(tmp_path, monkeypatch):
+    from tract_git import Tract
+
+    monkeypatch.delenv("TRACT_DIR", raising=False)
+    monkeypatch.chdir(tmp_path)
+    with Tract.open() as t:
+        assert t.path == str(tmp_path / ".tract")
+        t.user("hi")
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    monkeypatch.chdir(tmp_path / "a" / "b")
+    with Tract.open() as t:  # found walking up
+        assert t.path == str(tmp_path / ".tract")
+        assert [e.content for e in t.entries()] == ["hi"]
+    monkeypatch.setenv("TRACT_DIR", str(tmp_path / "env-store"))
+    with Tract.open() as t:
+        assert t.path == str(tmp_path / "env-store")
+
+
+def test_every_command_has_help(cli):
+    from tract_git.cli.main import command_names
+
+    names = command_names()
+    assert {"init", "commit", "system", "user", "assistant", "tool", "edit", "pin", "unpin", "skip",
+            "compile", "log", "status", "show", "diff", "reset", "checkout", "reflog", "undo",
+            "config"} <= set(names)
+    for name in names:
+        r = cli(name, "--help", env=NO_DIR)
+        assert (r.code, r.err) == (0, ""), name
+        assert r.out.startswith(f"Usage: tract {name} "), name
