@@ -109,10 +109,21 @@ def _rewrite_entry(repo: Repo, ref: str, make, *, op: str, subject_fn,
                 raise UnknownEntryError(f"entry {eid} was removed by another writer")
         cur = repo.entry(item)
         old_tokens = 0 if cur.skipped else repo.tokens_of(item)
-        tree = store.build_tree(c.tree, {item.name: blob})
+        new_blob, tokens = blob, new_tokens
+        if item.blob != item0.blob:
+            # another writer changed this entry meanwhile: make our change
+            # on its version rather than overwrite it with ours
+            again = make(cur).validated()
+            if again == cur.validated():
+                raise NothingToDoError(subject_fn(cur, again, nothing=True))
+            data2 = codec.encode(again)
+            repo.run_hook("pre-commit", stdin=_hook_input([data2]), op=op)
+            new_blob = store.write_blob(data2)
+            tokens = 0 if again.skipped else repo.counter.count_entry(again, new_blob)
+        tree = store.build_tree(c.tree, {item.name: new_blob})
         pn = repo.note(tip)  # type: ignore[arg-type]
         return Change(tree, subject, "", [("Tract-Entry", eid)] + list(extra_trailers or []),
-                      context_tokens=pn.context_tokens - old_tokens + new_tokens,
+                      context_tokens=pn.context_tokens - old_tokens + tokens,
                       entries=pn.entries)
 
     res = repo.commit_loop(build, op=op)

@@ -311,12 +311,16 @@ class Repo:
         if not ref:
             raise UnknownEntryError("empty entry reference")
         body = ref[1:] if ref.startswith("#") else ref
+        pos_error = None
         if body.lstrip("-").isdigit() and len(body.lstrip("-")) <= 6:
             pos = int(body)
             n = len(items)
             if -n <= pos < n:
                 return pos % n, items[pos]
-            raise UnknownEntryError(f"no entry at position {pos} (the context has {n} entries)")
+            pos_error = UnknownEntryError(f"no entry at position {pos} (the context has {n} entries)")
+            if body != ref or ref.startswith("-") or len(ref) < 4:
+                raise pos_error
+            # 4+ digits past the end: an entry id prefix made of digits only?
         low = ref.lower()
         if len(low) >= 4 and all(ch in "0123456789abcdef" for ch in low):
             hits = [(i, it) for i, it in enumerate(items) if it.id.startswith(low)]
@@ -324,6 +328,8 @@ class Repo:
                 return hits[0]
             if len(hits) > 1:
                 raise UnknownEntryError(f"entry id prefix '{ref}' is ambiguous")
+        if pos_error is not None:
+            raise pos_error
         # a commit that touched an entry
         try:
             rc = self.store.resolve(ref)
@@ -431,7 +437,7 @@ class Repo:
                 continue
             note = self._make_note(commit, parents[0] if parents else None, change)
             try:
-                store.add_notes({commit: note.to_json()})
+                store.add_notes({commit: note.to_json()}, lock_timeout=lock_timeout)
             except RefUpdateError:
                 pass  # the note is recomputed on demand; the commit has landed
             self._note_cache[commit] = note

@@ -678,14 +678,17 @@ class Store:
         return None
 
     def add_notes(self, notes: dict[str, str], *, message: str = "Notes added by tract",
-                  retries: int = 200) -> None:
+                  retries: int = 200, lock_timeout: float | None = None) -> None:
         """Add (or replace) notes under ``refs/notes/tract``, fanned out as
-        ``ab/cdef...``; compare-and-swap on the notes ref, retried."""
+        ``ab/cdef...``; compare-and-swap on the notes ref, retried.  A held
+        lock is waited on up to ``lock_timeout`` seconds (default: as long
+        as the retries last), then ``RefLockedError``."""
         if not notes:
             return
         repo = self.repo
         blobs = {c: repo.create_blob(text.encode("utf-8")) for c, text in notes.items()}
         delay = 0.0005
+        deadline = None if lock_timeout is None else time.monotonic() + lock_timeout
         for attempt in range(retries):
             tip = self.read_ref(NOTES_REF)
             try:
@@ -701,6 +704,8 @@ class Store:
             except (RefRaceError, RefLockedError) as e:
                 if isinstance(e, RefLockedError) and _locks.recover(self.path, [NOTES_REF]):
                     continue
+                if isinstance(e, RefLockedError) and deadline is not None and time.monotonic() > deadline:
+                    raise
                 time.sleep(delay)
                 delay = min(delay * 2, 0.05)
         raise RefUpdateError(f"could not update {NOTES_REF}: too many concurrent writers")
