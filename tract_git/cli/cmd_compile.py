@@ -29,3 +29,22 @@ def command(ctx, rev, fmt, show_tokens):
     if show_tokens:
         approx = " (approximate)" if res.approximate else ""
         echo(f"{res.token_count} tokens, {len(res.messages)} messages, {res.encoding}{approx}", err=True)
+
+
+MAN_EXAMPLES = """
+The messages for the OpenAI Chat Completions API:
+
+    $ tract compile
+
+The Anthropic Messages API shape, at an older commit:
+
+    $ tract compile -f anthropic HEAD~3
+
+A readable transcript, with the token count on standard error:
+
+    $ tract compile -f text --tokens
+    [system pinned]
+    You are a terse assistant.
+    ...
+    15 tokens, 3 messages, o200k_base
+"""

@@ -64,3 +64,29 @@ def command(ctx, a, b, as_json, exit_code, stat):
         render_changes(ctx, res)
     if exit_code and res.changes:
         click.get_current_context().exit(1)
+
+
+MAN_EXAMPLES = """
+What the last commit changed:
+
+    $ tract diff
+
+The context three commits ago against now, counted by kind:
+
+    $ tract diff --stat HEAD~3
+    1 pinned, 1 edited; tokens +1
+
+Use it in a script: exit 1 when two contexts differ:
+
+    $ tract diff --exit-code main experiment || echo "contexts differ"
+
+Plain git shows the same change message by message:
+
+    $ git --git-dir .tract diff HEAD~1 HEAD
+"""
+
+MAN_EXIT_STATUS = """
+1   with --exit-code: the two contexts differ
+"""
+
+MAN_SEE_ALSO = "git-diff(1)"

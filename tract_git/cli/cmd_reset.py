@@ -37,3 +37,20 @@ def command(ctx, rev, mode, as_json):
             emit_json(d)
         else:
             commit_line(ctx, res)
+
+
+MAN_EXAMPLES = """
+Drop the last two commits from the branch (their entries leave the context):
+
+    $ tract reset --hard HEAD~2
+
+Squash the history since main~5 into one commit, keeping today's context:
+
+    $ tract reset --soft main~5
+
+Changed your mind? The old tip is in the reflog:
+
+    $ tract undo
+"""
+
+MAN_SEE_ALSO = "git-reset(1)"
