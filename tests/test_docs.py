@@ -85,7 +85,7 @@ def _render(cmd, mod_attrs=None, name="fake", tmp_path=None, monkeypatch=None):
 def test_generator_handles_any_click_command(monkeypatch):
     @click.command("fake")
     @click.argument("src", nargs=-1, required=True)
-    @click.argument("dest", required=False)
+    @click.argument("dest", required=False, metavar="[DEST]")
     @click.option("-f", "--format", "fmt", type=click.Choice(["a", "b"]), default="a", show_default=True,
                   help="Output shape.")
     @click.option("--hard", "mode", flag_value="hard", default=True, help="Hard.")
