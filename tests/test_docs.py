@@ -178,3 +178,56 @@ def test_output_is_deterministic(tmp_path):
     assert a == docgen.render_page("log")
     assert docgen.__version__ in a
     assert "\n.TH \"TRACT\\-LOG\" \"1\" \"\" " in a
+
+
+# ------------------------------------------------ the README shows real output
+def _readme_blocks(kind):
+    with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as f:
+        text = f.read()
+    import re
+
+    return re.findall(r"```" + kind + r"\n(.*?)```", text, re.S)
+
+
+ADA = {"GIT_AUTHOR_NAME": "Ada", "GIT_AUTHOR_EMAIL": "ada@example.com",
+       "GIT_COMMITTER_NAME": "Ada", "GIT_COMMITTER_EMAIL": "ada@example.com"}
+
+
+def test_readme_quickstart_is_real_output(tmp_path, cli, monkeypatch):
+    """Every `$ command` in the README's console blocks, run in order in a
+    fresh directory, prints what the README says (paths aside).  tract
+    commands run in-process (fast), the others in a shell."""
+    import shlex
+
+    steps = []
+    for block in _readme_blocks("console"):
+        for line in block.splitlines():
+            if line.startswith("$ "):
+                steps.append([line[2:], []])
+            elif steps:
+                steps[-1][1].append(line)
+    assert steps
+    for k, v in ADA.items():
+        monkeypatch.setenv(k, v)
+    store = str(tmp_path / ".tract")
+    for cmd, expected in steps:
+        argv = shlex.split(cmd)
+        if argv[0] == "tract" and not set("|&;<>$") & set(cmd.replace("$ ", "")):
+            r = cli(*argv[1:], store=store)
+            code, out = r.code, r.out + r.err
+        else:
+            p = subprocess.run(["bash", "-c", cmd], cwd=tmp_path, capture_output=True, text=True)
+            code, out = p.returncode, p.stdout + p.stderr
+        assert code == 0, (cmd, out)
+        got = [ln.rstrip() for ln in out.replace(str(tmp_path), "/tmp/qs").splitlines()]
+        assert got == [ln.rstrip() for ln in expected], cmd
+
+
+def test_readme_python_example_is_real_output(tmp_path, monkeypatch, capsys):
+    code, = [b for b in _readme_blocks("python") if "Tract.open" in b]
+    out, = _readme_blocks("text")
+    for k, v in ADA.items():
+        monkeypatch.setenv(k, v)
+    monkeypatch.chdir(tmp_path)
+    exec(compile(code, "README.md", "exec"), {})
+    assert capsys.readouterr().out == out
