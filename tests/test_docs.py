@@ -193,34 +193,63 @@ ADA = {"GIT_AUTHOR_NAME": "Ada", "GIT_AUTHOR_EMAIL": "ada@example.com",
        "GIT_COMMITTER_NAME": "Ada", "GIT_COMMITTER_EMAIL": "ada@example.com"}
 
 
-def test_readme_quickstart_is_real_output(tmp_path, cli, monkeypatch):
-    """Every `$ command` in the README's console blocks, run in order in a
-    fresh directory, prints what the README says (paths aside).  tract
-    commands run in-process (fast), the others in a shell."""
+def replay(steps, tmp_path, cli, monkeypatch):
+    """Run (command, expected output lines) in order in a fresh directory
+    as Ada, at the fixed date; tract commands run in-process (fast), the
+    others in bash.  An empty expectation is not checked (setup steps)."""
     import shlex
 
-    steps = []
-    for block in _readme_blocks("console"):
-        for line in block.splitlines():
-            if line.startswith("$ "):
-                steps.append([line[2:], []])
-            elif steps:
-                steps[-1][1].append(line)
-    assert steps
     for k, v in ADA.items():
         monkeypatch.setenv(k, v)
     store = str(tmp_path / ".tract")
+    assert steps
     for cmd, expected in steps:
         argv = shlex.split(cmd)
-        if argv[0] == "tract" and not set("|&;<>$") & set(cmd.replace("$ ", "")):
+        if argv[0] == "tract" and not set("|&;<>$") & set(cmd):
             r = cli(*argv[1:], store=store)
             code, out = r.code, r.out + r.err
         else:
             p = subprocess.run(["bash", "-c", cmd], cwd=tmp_path, capture_output=True, text=True)
             code, out = p.returncode, p.stdout + p.stderr
         assert code == 0, (cmd, out)
-        got = [ln.rstrip() for ln in out.replace(str(tmp_path), "/tmp/qs").splitlines()]
-        assert got == [ln.rstrip() for ln in expected], cmd
+        if expected:
+            got = out.replace(str(tmp_path), "/tmp/qs").rstrip("\n").splitlines()
+            want = "\n".join(expected).rstrip("\n").splitlines()
+            assert [ln.rstrip() for ln in got] == [ln.rstrip() for ln in want], cmd
+
+
+def transcript(lines):
+    steps = []
+    for line in lines:
+        if line.startswith("$ "):
+            steps.append([line[2:], []])
+        elif steps:
+            steps[-1][1].append(line)
+    return steps
+
+
+def test_readme_quickstart_is_real_output(tmp_path, cli, monkeypatch):
+    """Every `$ command` in the README's console blocks prints what the
+    README says (paths aside)."""
+    lines = [ln for block in _readme_blocks("console") for ln in block.splitlines()]
+    replay(transcript(lines), tmp_path, cli, monkeypatch)
+
+
+def test_format_page_example_is_real_output(tmp_path, cli, monkeypatch):
+    """tract-format(5) walks through a real store: replay its EXAMPLE."""
+    import re
+
+    with open(os.path.join(MAN, "tract-format.5"), encoding="utf-8") as f:
+        page = f.read()
+    section = page[page.index(".SH EXAMPLE\n"):page.index(".SH SEE ALSO")]
+    lines = []
+    for block in re.findall(r"^\.nf\n(.*?)^\.fi$", section, re.S | re.M):
+        for ln in block.splitlines():
+            ln = ln.replace("\\-", "-").replace("\\(aq", "'").replace("\\&", "").replace("\\e", "\\")
+            lines.append(ln)
+    steps = transcript(lines)
+    assert len(steps) > 10
+    replay(steps, tmp_path, cli, monkeypatch)
 
 
 def test_readme_python_example_is_real_output(tmp_path, monkeypatch, capsys):
