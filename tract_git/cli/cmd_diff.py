@@ -49,7 +49,11 @@ def command(ctx, a, b, as_json, exit_code, stat):
     With no revision: what the last commit changed (HEAD^ against HEAD).
     With A: A against HEAD.  With A and B: A against B.  Shows entries
     added, removed, edited, pinned/unpinned/skipped and moved, with token
-    deltas.
+    deltas.  Entries are matched by id, so an edited or moved entry shows as
+    one change, not a removal and an addition.
+
+    With --exit-code the answer is the exit status: 1 when the contexts
+    differ, 0 when they do not (like git diff --exit-code).
     """
     res = _diff.diff(ctx.repo(), a, b)
     if as_json:

@@ -22,7 +22,7 @@ def command(ctx, as_json):
 
 
 MAN_EXAMPLES = """
-Undo the last commit, reset or undo-able change on the current branch:
+Undo the last change to the current branch (a commit, a reset...):
 
     $ tract undo
     Undid 'pin: pin user 3e3f2b94: What is 2+2?': main is now at bfe0fb6 (was 3594840)
