@@ -31,6 +31,21 @@ tract compile --budget 8000 --strategy window --tokens
 
 tract config budget 8000 && tract config compile.strategy compress && tract compile
     Keep the branch within 8000 tokens, compressing when it grows over.
+The messages for the OpenAI Chat Completions API:
+
+    $ tract compile
+
+The Anthropic Messages API shape, at an older commit:
+
+    $ tract compile -f anthropic HEAD~3
+
+A readable transcript, with the token count on standard error:
+
+    $ tract compile -f text --tokens
+    [system pinned]
+    You are a terse assistant.
+    ...
+    15 tokens, 3 messages, o200k_base
 """
 
 

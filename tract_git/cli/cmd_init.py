@@ -24,3 +24,21 @@ def command(ctx, path, encoding, quiet, as_json):
                    "approximate": repo.counter.approximate})
     elif not quiet:
         echo(f"Initialized empty tract store in {repo.path}/")
+
+
+MAN_EXAMPLES = """
+Create a store in .tract of the current directory:
+
+    $ tract init
+    Initialized empty tract store in /home/ada/project/.tract/
+
+Create one elsewhere, counting tokens with another encoding:
+
+    $ tract init --encoding cl100k_base /srv/agents/support.tract
+
+Read it with plain git:
+
+    $ git --git-dir .tract log --oneline
+"""
+
+MAN_SEE_ALSO = "tract-format(5), tract-hooks(5), git-init(1)"
