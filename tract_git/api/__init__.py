@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from .branches import BranchesMixin
 from .core import CoreMixin
+from .llm import LLMMixin
 
 
-class Tract(BranchesMixin, CoreMixin):
+class Tract(BranchesMixin, LLMMixin, CoreMixin):
     """An agent's context, kept in a tract store.
 
     >>> with Tract.open("/tmp/ctx") as t:          # doctest: +SKIP
