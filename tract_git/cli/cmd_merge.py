@@ -98,3 +98,10 @@ def command(ctx, branch, strategy, message, no_ff, cont, abort, as_json):
     else:
         echo(f"Merge made by the '{res.strategy}' strategy.")
         commit_line(ctx, res.commit)
+        info = res.extra.get("llm")
+        if info:
+            cost = "unknown" if info["cost"] is None else f"${info['cost']:.6f}"
+            u = info["usage"]
+            echo(f" model {info['model']}: {u['prompt_tokens']} prompt + {u['completion_tokens']} "
+                 f"completion tokens, cost {cost}; {res.extra['resolved']} conflicts resolved, "
+                 f"{res.extra['dropped']} entries dropped, {res.extra['rewritten']} rewritten")
