@@ -55,7 +55,7 @@ MAN_EXIT_STATUS = """
 """
 
 
-@click.command("merge")
+@click.command("merge", help=__doc__)
 @click.argument("branch", required=False)
 @click.option("-s", "--strategy", default="ours-first", show_default=True, metavar="STRATEGY",
               help="Order of entries appended on both sides: ours-first, theirs-first, interleave; "
