@@ -31,6 +31,7 @@ tract compile --budget 8000 --strategy window --tokens
 
 tract config budget 8000 && tract config compile.strategy compress && tract compile
     Keep the branch within 8000 tokens, compressing when it grows over.
+
 The messages for the OpenAI Chat Completions API:
 
     $ tract compile
