@@ -333,6 +333,13 @@ def complete(repo, messages: list[dict], *, operation: str = "chat", model: str 
     kw = _kwargs(litellm, cfg, messages, tools)
     attempts = 0
     t0 = time.perf_counter()
+    shown = []
+    if on_text is not None:
+        user_on_text = on_text
+
+        def on_text(piece: str) -> None:
+            shown.append(True)
+            user_on_text(piece)
     while True:
         attempts += 1
         try:
@@ -341,7 +348,8 @@ def complete(repo, messages: list[dict], *, operation: str = "chat", model: str 
         except LLMError:
             raise
         except Exception as err:  # litellm raises its own classes, and sometimes others
-            if attempts <= cfg.retries and _retryable(litellm, err):
+            # a stream that already showed text is not retried (it would show twice)
+            if attempts <= cfg.retries and not shown and _retryable(litellm, err):
                 delay = cfg.backoff * (2 ** (attempts - 1)) * random.uniform(0.8, 1.2)
                 ra = _retry_after(err)
                 if ra is not None:

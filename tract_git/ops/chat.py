@@ -126,7 +126,8 @@ def _commit_reply(repo: Repo, c: llm.Completion, context_commit: str | None,
                   message: str | None = None) -> CommitResult:
     entry = reply_entry(c)
     trailers, note = turn_record(c, context_commit)
-    return _commit.append(repo, [entry], message=message, extra_trailers=trailers, note_extra=note)
+    return _commit.append(repo, [entry], message=message, extra_trailers=trailers, note_extra=note,
+                          model_message=False)
 
 
 def _seed_compile(repo: Repo, ctx: _compile.CompileResult, landed: list[CommitResult]) -> None:
@@ -177,7 +178,7 @@ def chat(repo: Repo, text: str, *, model: str | None = None, tools: list | None 
     c = llm.complete(repo, messages, operation=OPERATION, model=model, tools=tools, on_text=on_text,
                      **params)
     reply_entry(c)  # check before writing anything
-    u = _commit.append(repo, [user], message=message)
+    u = _commit.append(repo, [user], message=message, model_message=False)
     res = _commit_reply(repo, c, u.commit)
     _seed_compile(repo, ctx, [u, res])
     return _result(c, res, u, u.commit)
