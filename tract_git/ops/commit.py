@@ -32,9 +32,13 @@ def _hook_input(blobs: list[bytes]) -> bytes:
 
 def append(repo: Repo, entries: list[Entry], *, message: str | None = None,
            body: str = "", extra_trailers: list | None = None, op: str = "append",
-           note_extra: dict | None = None, extra_parents: list | None = None) -> CommitResult:
+           note_extra: dict | None = None, extra_parents: list | None = None,
+           model_message: bool = True) -> CommitResult:
     """Append one or more entries in one commit (``extra_parents``: more
-    parents after the tip, e.g. the sub-agent history a collapse brings in)."""
+    parents after the tip, e.g. the sub-agent history a collapse brings in).
+    Without ``message`` the subject is generated: deterministically, or by a
+    model when ``tract.commitMessages.model`` is set and ``model_message``
+    is true (see ``ops.commitmsg``)."""
     if not entries:
         raise InvalidEntryError("nothing to append")
     entries = [e.validated() for e in entries]
@@ -50,6 +54,12 @@ def append(repo: Repo, entries: list[Entry], *, message: str | None = None,
     else:
         roles = ", ".join(dict.fromkeys(e.role for e in entries))
         subject = f"append {len(entries)} entries ({roles}): {describe(entries[0])}"
+    if not message and model_message:
+        from . import commitmsg
+
+        if commitmsg.enabled(repo):
+            subject, more = commitmsg.subject(repo, entries, subject)
+            extra_trailers = list(extra_trailers or []) + more
     ids: list[str] = []
 
     def build(tip: str | None) -> Change:
