@@ -125,7 +125,7 @@ def command(ctx, range_spec, summary, summary_file, model, offline, target_token
 
 
 def _tokens(repo, plan) -> dict:
-    return {p.item.blob: repo.counter.count_entry(p.entry, p.item.blob) for p in plan.items}
+    return _compress.plan_tokens(repo, plan)
 
 
 def _totals(res) -> str:

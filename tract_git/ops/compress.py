@@ -44,6 +44,7 @@ from ..model import Entry
 from ..store import codec
 from ..store.repo import Item
 from ..store.trailers import parse_message, trailer, trailer_all
+from . import blobfacts as _facts
 from .commit import describe, snippet
 from .repo import Change, CommitResult, Repo
 
@@ -77,12 +78,31 @@ class Summary:
 class PlanItem:
     position: int
     item: Item
-    entry: Entry
     action: str
+    flags: int  # blobfacts PINNED | SKIP | SUMMARY
+    repo: Repo | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def pinned(self) -> bool:
+        return bool(self.flags & _facts.PINNED)
+
+    @property
+    def skipped(self) -> bool:
+        return bool(self.flags & _facts.SKIP)
+
+    @property
+    def is_summary(self) -> bool:
+        return bool(self.flags & _facts.SUMMARY)
+
+    @property
+    def entry(self) -> Entry:
+        """The entry itself (decoded on demand)."""
+        return self.repo.entry(self.item)  # type: ignore[union-attr]
 
     def to_json(self) -> dict:
-        return {"position": self.position, "id": self.item.id, "role": self.entry.role,
-                "type": self.entry.type, "priority": self.entry.priority, "action": self.action}
+        pr = "pinned" if self.pinned else "skip" if self.skipped else "normal"
+        return {"position": self.position, "id": self.item.id, "role": self.item.role,
+                "priority": pr, "summary": self.is_summary, "action": self.action}
 
 
 @dataclass
@@ -96,6 +116,7 @@ class CompressPlan:
     end: int
     items: list[PlanItem]
     include_pins: bool = False
+    all_items: list = field(default_factory=list, repr=False)  # the whole snapshot of ``commit``
 
     @property
     def combined(self) -> list[PlanItem]:
@@ -128,7 +149,7 @@ class CompressPlan:
             e = p.entry
             tok = tokens.get(p.item.blob)
             tok_s = f"{tok:>6}" if tok is not None else "     ?"
-            flag = " pinned" if e.pinned else " skip" if e.skipped else ""
+            flag = " pinned" if p.pinned else " skip" if p.skipped else ""
             lines.append(f"{p.action:<7} {p.item.id}  # {p.position:>5} {e.role:<9}{tok_s}{flag}  "
                          f"{describe(e)}")
         return "\n".join(lines) + "\n"
@@ -317,24 +338,32 @@ def make_plan(repo: Repo, range_spec: str | None = None, *, keep_last: int | Non
         for pos in range(a, b + 1):
             actions[pos] = action
     rng = items[start:end + 1]
-    entries = repo.entries(rng)
+    flags = _facts.facts(repo).flags(rng)
     out: list[PlanItem] = []
-    for off, (item, e) in enumerate(zip(rng, entries)):
+    for off, (item, f) in enumerate(zip(rng, flags)):
         pos = start + off
         a = actions.get(pos)
+        pinned = f & _facts.PINNED
         if a is None:
-            a = "keep" if e.pinned and not include_pins else "combine"
-        elif e.pinned and a != "keep" and not include_pins:
+            a = "keep" if pinned and not include_pins else "combine"
+        elif pinned and a != "keep" and not include_pins:
             raise PlanError(f"entry {item.id} (position {pos}) is pinned; the plan would {a} it",
                             hints=("pass --include-pins to compress pinned entries too",))
-        out.append(PlanItem(pos, item, e, a))
-    return CompressPlan(tip, head.branch if commit is None else None, start, end, out, include_pins)
+        out.append(PlanItem(pos, item, a, f, repo))
+    return CompressPlan(tip, head.branch if commit is None else None, start, end, out, include_pins,
+                        items)
+
+
+def plan_tokens(repo: Repo, plan: CompressPlan) -> dict[str, int]:
+    """Token count of each planned entry, by blob id (for ``to_text``)."""
+    items = [p.item for p in plan.items]
+    return {i.blob: n for i, n in zip(items, _facts.facts(repo).tokens(items))}
 
 
 # --------------------------------------------------------------- summaries
 def default_target(repo: Repo, plan: CompressPlan) -> int:
-    total = sum(repo.counter.count_entry(p.entry, p.item.blob) for p in plan.combined
-                if not p.entry.skipped)
+    live = [p.item for p in plan.combined if not p.skipped]
+    total = sum(_facts.facts(repo).tokens(live))
     return max(DEFAULT_TARGET_MIN, min(DEFAULT_TARGET_MAX, total // 10))
 
 
@@ -403,7 +432,7 @@ def compress(repo: Repo, range_spec: str | None = None, *, keep_last: int | None
     source = None
     s: Summary | None = None
     if combined:
-        to_sum = [x.entry for x in combined if not x.entry.skipped]
+        to_sum = repo.entries([x.item for x in combined if not x.skipped])
         if summary is not None:
             s = manual_summary(summary)(to_sum, target_tokens)
         else:
@@ -424,16 +453,16 @@ def compress(repo: Repo, range_spec: str | None = None, *, keep_last: int | None
     elif summary is not None:
         raise UsageError("a summary was given but the plan combines no entries")
     # tokens after, counting the smaller side
-    all_items = repo.items(tip0)
+    all_items = p.all_items or repo.items(tip0)
     removed_names = {x.item.name for x in p.removed}
-    removed_live = [x for x in p.removed if not x.entry.skipped]
+    removed_live = [x.item for x in p.removed if not x.skipped]
+    bf = _facts.facts(repo)
     if len(removed_live) <= len(all_items) - len(removed_live):
-        gone = sum(repo.counter.count_entry(x.entry, x.item.blob) for x in removed_live)
-        tokens_after = tok_before.context_tokens - gone + sum_tokens
+        tokens_after = tok_before.context_tokens - sum(bf.tokens(removed_live)) + sum_tokens
     else:
         rest = [i for i in all_items if i.name not in removed_names]
         tokens_after = sum_tokens + sum(
-            repo.tokens_of(i) for i, e in zip(rest, repo.entries(rest)) if not e.skipped)
+            n for n, f in zip(bf.tokens(rest), bf.flags(rest)) if not f & _facts.SKIP)
     entries_after = len(all_items) - len(removed_names) + (1 if sum_entry else 0)
     if dry_run:
         return CompressResult(p, sum_entry, source, sum_tokens, tok_before.context_tokens, tokens_after,
@@ -448,7 +477,7 @@ def compress(repo: Repo, range_spec: str | None = None, *, keep_last: int | None
     # provenance of summaries folded in
     chain = []
     for x in p.removed:
-        if x.entry.type == "summary":
+        if x.is_summary:
             chain.append((x.item.id, find_summary_commit(repo, x.item.id, tip0) or "-"))
     n_rem = len(p.removed)
     if message:
@@ -476,7 +505,7 @@ def compress(repo: Repo, range_spec: str | None = None, *, keep_last: int | None
         base_trailers.append(("Tract-Summary-Source", s.source + (f" {s.model}" if s.model else "")))
         base_trailers += list(s.trailers)
     sum_name_box: list[str] = []
-    pins_removed = [x.item.id for x in p.removed if x.entry.pinned]
+    pins_removed = [x.item.id for x in p.removed if x.pinned]
     if pins_removed and not p.include_pins:
         raise CompressValidationError(
             f"compress validation failed: pinned entry {pins_removed[0]} would be removed; "
