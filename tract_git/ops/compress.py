@@ -432,10 +432,10 @@ def compress(repo: Repo, range_spec: str | None = None, *, keep_last: int | None
     source = None
     s: Summary | None = None
     if combined:
-        to_sum = repo.entries([x.item for x in combined if not x.skipped])
         if summary is not None:
-            s = manual_summary(summary)(to_sum, target_tokens)
+            s = manual_summary(summary)([], target_tokens)
         else:
+            to_sum = repo.entries([x.item for x in combined if not x.skipped])
             fn = summarizer or offline_summarizer(repo)
             tgt = target_tokens if target_tokens is not None else default_target(repo, p)
             s = fn(to_sum, tgt)
@@ -515,14 +515,17 @@ def compress(repo: Repo, range_spec: str | None = None, *, keep_last: int | None
         store = repo.store
         if tip is None:
             raise CompressError("the branch was deleted while compressing")
-        base_items = all_items if tip == tip0 else store.read_items(store.commit(tip).tree)
-        by_name = {i.name: i for i in base_items}
-        for x in p.items:  # another writer moved the tip: the range must be as planned
-            cur = by_name.get(x.item.name)
-            if cur is None or cur.blob != x.item.blob:
-                raise CompressError(
-                    f"entry {x.item.id} changed while compressing; nothing written",
-                    hints=("run the compress again",))
+        if tip == tip0:
+            base_items = all_items
+        else:
+            base_items = store.read_items(store.commit(tip).tree)
+            by_name = {i.name: i for i in base_items}
+            for x in p.items:  # another writer moved the tip: the range must be as planned
+                cur = by_name.get(x.item.name)
+                if cur is None or cur.blob != x.item.blob:
+                    raise CompressError(
+                        f"entry {x.item.id} changed while compressing; nothing written",
+                        hints=("run the compress again",))
         changes: dict[str, str | None] = {n: None for n in removed_names}
         trailers = list(base_trailers)
         if sum_entry is not None:
@@ -532,8 +535,23 @@ def compress(repo: Repo, range_spec: str | None = None, *, keep_last: int | None
             trailers.insert(0, ("Tract-Entry", sid))
             sum_name_box[:] = [sname, sid]
         tree = store.build_tree(store.commit(tip).tree, changes)
-        _validate(repo, base_items, removed_names, sum_name_box[0] if sum_entry else None,
-                  sum_blob, tree)
+        sitem = None
+        if sum_entry is not None:
+            sitem = Item(sum_key, sum_name_box[1], sum_entry.role, sum_blob)  # type: ignore[arg-type]
+        if tip == tip0:  # what the snapshot must be: the plan, applied
+            mid: list[Item] = []
+            for x in p.items:
+                if x.action == "keep":
+                    mid.append(x.item)
+                elif sitem is not None and x is combined[0]:
+                    mid.append(sitem)
+            expected = all_items[:p.start] + mid + all_items[p.end + 1:]
+        else:
+            expected = [i for i in base_items if i.name not in removed_names]
+            if sitem is not None:
+                expected.append(sitem)
+                expected.sort(key=lambda i: i.name)
+        _validate(repo, expected, tree)
         after = tokens_after
         if tip != tip0:
             after = repo.note(tip).context_tokens - (tok_before.context_tokens - tokens_after)
@@ -555,32 +573,28 @@ def compress(repo: Repo, range_spec: str | None = None, *, keep_last: int | None
                           False, res)
 
 
-def _validate(repo: Repo, base: list[Item], removed: set[str], sum_name: str | None,
-              sum_blob: str | None, tree: str) -> None:
-    """Check a compress result before it lands: every entry not removed is
-    still there with the same path and blob (so pinned entries are byte for
-    byte identical and kept entries in their order), the summary sits where
-    the range began.  Raises CompressValidationError."""
+def _validate(repo: Repo, expected: list[Item], tree: str) -> None:
+    """Check a compress result before it lands: the new snapshot is exactly
+    ``expected`` (every entry not removed still there with the same path and
+    blob, so pinned entries are byte for byte identical and kept entries in
+    their order; the summary where the range began).  Raises
+    CompressValidationError."""
     new = repo.store.read_items(tree)
-    expected = [i for i in base if i.name not in removed]
-    if sum_name is not None:
-        key, eid, role = sum_name.rsplit("-", 2)
-        expected.append(Item(key, eid, role, sum_blob))  # type: ignore[arg-type]
-        expected.sort(key=lambda i: i.name)
-    got = [(i.name, i.blob) for i in new]
-    want = [(i.name, i.blob) for i in expected]
-    if got == want:
+    if len(new) == len(expected) and all(
+            a.key == b.key and a.id == b.id and a.role == b.role and a.blob == b.blob
+            for a, b in zip(new, expected)):
         return
-    got_d = dict(got)
-    for name, blob in want:
-        if name not in got_d:
-            what = f"entry {name.rsplit('-', 2)[1]} is missing"
+    got_d = {i.name: i.blob for i in new}
+    for i in expected:
+        if i.name not in got_d:
+            what = f"entry {i.id} is missing"
             break
-        if got_d[name] != blob:
-            what = f"entry {name.rsplit('-', 2)[1]} changed"
+        if got_d[i.name] != i.blob:
+            what = f"entry {i.id} changed"
             break
     else:
-        what = "the kept entries are not in their original order"
+        what = "the kept entries are not in their original order" if len(new) == len(expected) \
+            else f"{len(new) - len(expected)} unexpected entries"
     raise CompressValidationError(f"compress validation failed: {what}; nothing written")
 
 
