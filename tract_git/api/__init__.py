@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from .compress import CompressMixin
 from .core import CoreMixin
+from .llm import LLMMixin
 
 
-class Tract(CoreMixin, CompressMixin):
+class Tract(CompressMixin, LLMMixin, CoreMixin):
     """An agent's context, kept in a tract store.
 
     >>> with Tract.open("/tmp/ctx") as t:          # doctest: +SKIP

@@ -149,6 +149,9 @@ class Repo:
         self._entry_cache: dict[str, Entry] = {}
         self.compile_cache: dict[tuple, object] = {}
         self._note_cache: dict[str, TokenNote] = {}
+        #: model/base_url/api_key given to ``Tract.open`` (tract_git.llm reads it;
+        #: kept in memory only, never written)
+        self.llm_session: dict = {}
 
     @classmethod
     def open(cls, path: str | None = None, *, cwd: str | None = None) -> "Repo":
