@@ -121,3 +121,15 @@ def test_offline_default_without_model(cli):
     r = cli("compile", "-f", "dicts")
     summ = [m for m in json.loads(r.out) if m["type"] == "summary"]
     assert summ[0]["name"] == "offline-extractive"
+
+
+def test_interactive_plan_in_editor(cli):
+    _seed(cli)
+    # an "editor" that drops the first combined entry
+    editor = "sed -i -e '0,/^combine/s//drop   /'"
+    r = cli("compress", "-i", "-k", "4", "--summary", "S", "--json", env={"EDITOR": editor})
+    assert r.code == 0, r.err
+    d = json.loads(r.out)
+    assert (len(d["dropped"]), len(d["combined"]), len(d["kept"])) == (1, 3, 1)
+    r = cli("compress", "-i", "-k", "2", "--summary", "S", env={"EDITOR": "true"})
+    assert (r.code, r.err) == (129, "error: plan not saved; nothing done\n")
