@@ -1,11 +1,11 @@
 import click
 
 from ..ops import show as _show
-from ._common import echo, emit_json, fmt_time, fmt_tokens, pass_ctx, short, style
+from ._common import EntryRefCommand, echo, emit_json, fmt_time, fmt_tokens, pass_ctx, short, style
 from .cmd_diff import render_changes
 
 
-@click.command("show")
+@click.command("show", cls=EntryRefCommand)
 @click.argument("what", required=False)
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 @click.option("--dropped", is_flag=True,

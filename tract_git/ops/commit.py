@@ -32,8 +32,9 @@ def _hook_input(blobs: list[bytes]) -> bytes:
 
 def append(repo: Repo, entries: list[Entry], *, message: str | None = None,
            body: str = "", extra_trailers: list | None = None, op: str = "append",
-           note_extra: dict | None = None) -> CommitResult:
-    """Append one or more entries in one commit."""
+           note_extra: dict | None = None, extra_parents: list | None = None) -> CommitResult:
+    """Append one or more entries in one commit (``extra_parents``: more
+    parents after the tip, e.g. the sub-agent history a collapse brings in)."""
     if not entries:
         raise InvalidEntryError("nothing to append")
     entries = [e.validated() for e in entries]
@@ -72,7 +73,8 @@ def append(repo: Repo, entries: list[Entry], *, message: str | None = None,
         total += sum(t for e, t in zip(entries, tokens) if not e.skipped)
         trailers = [("Tract-Entry", i) for i in ids] + list(extra_trailers or [])
         return Change(new_tree, subject, body, trailers, context_tokens=total,
-                      entries=count + len(entries), note_extra=dict(note_extra or {}))
+                      entries=count + len(entries), note_extra=dict(note_extra or {}),
+                      parents=([tip] if tip else []) + list(extra_parents) if extra_parents else None)
 
     res = repo.commit_loop(build, op=op)
     res.entry_ids = list(ids)

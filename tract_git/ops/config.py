@@ -83,13 +83,13 @@ class ConfigValue:
 
 
 def _check_key(key: str) -> None:
-    if not _KEY_RE.match(key):
-        raise ConfigError(f"invalid config key '{key}'")
-    if _SECRET_RE.search(key):
+    if _SECRET_RE.search(key):  # first, so that e.g. api_key is named a secret
         raise ConfigError(
             f"refusing to store '{key}': secrets are never written into a store",
             hints=("pass API keys as arguments or environment variables (e.g. OPENAI_API_KEY)",),
         )
+    if not _KEY_RE.match(key):
+        raise ConfigError(f"invalid config key '{key}'")
 
 
 def get(repo: Repo, key: str) -> ConfigValue | None:

@@ -47,7 +47,7 @@ def show(repo: Repo, what: str | None = None) -> ShownCommit | ShownEntry:
     what = what or "HEAD"
     if not _is_position(what):
         try:
-            commit = repo.store.resolve(what)
+            commit = repo.resolve(what)
         except BadRevisionError:
             commit = None
         if commit is not None:
