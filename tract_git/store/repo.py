@@ -407,6 +407,11 @@ class Store:
                 by_bucket.setdefault(_keys.bucket(name), []).append((name, blob))
             for bkey, items in by_bucket.items():
                 be = msgb.get(bkey)
+                if be is not None and all(blob is None for _, blob in items):
+                    old = repo[be.id]
+                    if len(old) <= len(items) and {e.name for e in old} <= {n for n, _ in items}:
+                        msgb.remove(bkey)  # the whole bucket goes: no need to edit it
+                        continue
                 bt = repo.TreeBuilder(repo[be.id]) if be is not None else repo.TreeBuilder()
                 for name, blob in items:
                     if blob is None:
