@@ -23,6 +23,7 @@ import re
 import shutil
 from dataclasses import dataclass, field
 
+from .. import tokens
 from ..errors import (
     BadRevisionError,
     NotFastForwardError,
@@ -298,21 +299,23 @@ def clone(url: str, path: str | None = None, *, cwd: str | None = None) -> Repo:
     created = not os.path.exists(target)
     try:
         transport.clone(url, target)
-        transport.run(target, ["config", "--local", "--unset-all", "remote.origin.fetch"], check=False)
-        for spec in fetch_specs("origin"):
-            transport.run(target, ["config", "--local", "--add", "remote.origin.fetch", spec])
-        transport.fetch(target, "origin", ["+refs/tract/*:refs/tract/*", AGENT_HEADS,
-                                           "+refs/notes/*:refs/notes/*"])
-        transport.fetch(target, "origin")
-        for k, v in (("core.logAllRefUpdates", "always"), ("notes.displayRef", NOTES_REF)):
-            transport.run(target, ["config", "--local", k, v])
-        for f in os.listdir(os.path.join(target, "hooks")) if os.path.isdir(
-                os.path.join(target, "hooks")) else []:
+        # a bare clone has no fetch refspec; ours also bring refs/tract and notes
+        transport.set_config(target, [("core.logAllRefUpdates", "always"),
+                                      ("notes.displayRef", NOTES_REF)],
+                             [("remote.origin.fetch", s) for s in fetch_specs("origin")])
+        transport.fetch(target, "origin", ["+refs/tract/*:refs/tract/*", "+refs/notes/*:refs/notes/*"]
+                        + fetch_specs("origin"))
+        hooks = os.path.join(target, "hooks")
+        for f in os.listdir(hooks) if os.path.isdir(hooks) else []:
             if f.endswith(".sample"):  # git's samples, not tract's
-                os.unlink(os.path.join(target, "hooks", f))
-        transport.run(target, ["config", "--local", "tract.encoding", _encoding_of(target)])
-        # written last: its presence is what makes this a tract store
-        transport.run(target, ["config", "--local", "tract.formatVersion", str(FORMAT_VERSION)])
+                os.unlink(os.path.join(hooks, f))
+        # formatVersion written last: its presence is what makes this a tract store
+        transport.set_config(target, [("tract.encoding", tokens.DEFAULT_ENCODING),
+                                      ("tract.formatVersion", str(FORMAT_VERSION))])
+        store = Store.open(target)
+        enc = _encoding_of(store)
+        if enc != tokens.DEFAULT_ENCODING:
+            store.set_config("tract.encoding", enc)
     except BaseException:
         if created:
             shutil.rmtree(target, ignore_errors=True)
@@ -321,7 +324,7 @@ def clone(url: str, path: str | None = None, *, cwd: str | None = None) -> Repo:
                 p = os.path.join(target, f)
                 shutil.rmtree(p, ignore_errors=True) if os.path.isdir(p) else os.unlink(p)
         raise
-    repo = Repo(Store.open(target))
+    repo = Repo(store)
     head = repo.head()
     if head.commit is None:  # the remote's HEAD names no branch (a fresh bare repo's 'master')
         branches = [r for r, _ in repo.store.list_refs("refs/heads/")]
@@ -330,10 +333,8 @@ def clone(url: str, path: str | None = None, *, cwd: str | None = None) -> Repo:
     return repo
 
 
-def _encoding_of(path: str) -> str:
+def _encoding_of(store: Store) -> str:
     """The token encoding the remote used: from the note of its HEAD."""
-    from .. import tokens
-
-    p = transport.run(path, ["notes", "--ref", NOTES_REF, "show", "HEAD"], check=False)
-    note = TokenNote.parse(p.stdout) if p.returncode == 0 else None
+    head = store.head().commit
+    note = TokenNote.parse(store.read_note(head)) if head else None
     return note.encoding if note and note.encoding and not note.approximate else tokens.DEFAULT_ENCODING
