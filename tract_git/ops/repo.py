@@ -159,6 +159,9 @@ class Repo:
         self._entry_cache: dict[str, Entry] = {}
         self.compile_cache: dict[tuple, object] = {}
         self._note_cache: dict[str, TokenNote] = {}
+        #: model/base_url/api_key given to ``Tract.open`` (tract_git.llm reads it;
+        #: kept in memory only, never written)
+        self.llm_session: dict = {}
 
     @classmethod
     def open(cls, path: str | None = None, *, cwd: str | None = None) -> "Repo":
@@ -406,6 +409,7 @@ class Repo:
                 if message not in msg_cache:
                     msg_cache[message] = self.check_message_hook(message, op)
                 message = msg_cache[message]
+            subject = parse_message(message)[0]  # as the commit-msg hook left it
             commit = store.create_commit(change.tree, parents, message)
             try:
                 log = reflog or f"{op}: {change.subject}"
@@ -433,18 +437,22 @@ class Repo:
             self._note_cache[commit] = note
             if post_hook:
                 self.run_hook("post-commit", op=op, refuse=False)
-            return CommitResult(commit, tip, change.tree, change.subject, op, note,
+            return CommitResult(commit, tip, change.tree, subject, op, note,
                                 None if detached else target_ref)
         raise RefUpdateError(
             f"could not update {ref or 'HEAD'}: lost the race to other writers {max_attempts} times"
         )
 
     def _make_note(self, commit: str, first_parent: str | None, change: Change) -> TokenNote:
-        if change.context_tokens is None or change.entries is None:
+        parent_note = self.note(first_parent) if first_parent else None
+        if change.context_tokens is None or change.entries is None or (
+                parent_note is not None and parent_note.approximate and not self.counter.approximate):
+            # no total known, or the parent's total is an approximation that
+            # an exact count can now replace: count the whole context
             n = self.compute_note(commit)
             n.extra.update(change.note_extra)
             return n
-        parent_total = self.note(first_parent).context_tokens if first_parent else 0
+        parent_total = parent_note.context_tokens if parent_note is not None else 0
         return TokenNote(change.context_tokens - parent_total, change.context_tokens,
                          change.entries, self.counter.label, self.counter.approximate,
                          dict(change.note_extra))

@@ -344,8 +344,15 @@ class Store:
         out: list[Item] = []
         append = out.append
         for b in msg:
+            if b.filemode != TREE:  # not ours (a commit made by plain git)
+                continue
             for e in repo[b.id]:
-                key, eid, role = e.name.rsplit("-", 2)
+                try:
+                    key, eid, role = e.name.rsplit("-", 2)
+                except ValueError:
+                    continue
+                if e.filemode != BLOB:
+                    continue
                 append(Item(key, eid, role, str(e.id)))
         return out
 
@@ -355,15 +362,22 @@ class Store:
         msg = self._msg_tree(tree)
         if msg is None or len(msg) == 0:
             return None
-        last_bucket = self.repo[msg[len(msg) - 1].id]
-        e = last_bucket[len(last_bucket) - 1]
-        return parse_item_name(e.name, str(e.id))
+        for b in range(len(msg) - 1, -1, -1):
+            be = msg[b]
+            if be.filemode != TREE:  # not ours (a commit made by plain git)
+                continue
+            bucket = self.repo[be.id]
+            for n in range(len(bucket) - 1, -1, -1):
+                e = bucket[n]
+                if e.filemode == BLOB and e.name.count("-") >= 2:
+                    return parse_item_name(e.name, str(e.id))
+        return None
 
     def count_items(self, tree: str) -> int:
         msg = self._msg_tree(tree)
         if msg is None:
             return 0
-        return sum(len(self.repo[b.id]) for b in msg)
+        return len(self.read_items(tree))
 
     def read_settings(self, tree: str) -> dict:
         t = self.repo[tree]
