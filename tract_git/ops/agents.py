@@ -14,8 +14,8 @@ A collapse commit on the parent context appends one entry (the agent's final
 output and an account of its work) and points at the agent's history with a
 second parent and the ``Tract-Collapsed-From`` trailer, so ``git log --graph``
 shows where the work came in.  With ``tract.agents.history = detach`` the
-second parent is left out: the trailer alone keeps the pointer, and
-``prune`` may then drop the agent's refs so that gc can delete its history.
+second parent is left out: the trailer alone keeps the pointer, and gc
+(``prune``) drops the agent's refs so that its history can be deleted.
 
 Every step writes objects first and moves one ref last, so a crash leaves
 each ref at its old or its new value; the refs that can be derived (HEAD,
@@ -382,8 +382,7 @@ def _model_summary(repo: Repo, agent: str, work: list[Entry], model: str) -> str
                                       "sentences, for the agent that delegated the work to it."},
         {"role": "user", "content": f"Sub-agent '{agent}' transcript:\n\n{transcript}"},
     ]
-    out = llm.complete(repo, messages, operation="collapse", model=model)
-    return out if isinstance(out, str) else getattr(out, "content", str(out))
+    return llm.complete(repo, messages, operation="collapse", model=model).text
 
 
 # ----------------------------------------------------------------- expand

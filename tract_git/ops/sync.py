@@ -26,7 +26,6 @@ from dataclasses import dataclass, field
 from .. import tokens
 from ..errors import (
     BadRevisionError,
-    NotFastForwardError,
     RemoteError,
     StoreExistsError,
     UsageError,
@@ -199,7 +198,7 @@ def push(repo: Repo, remote: str | None = None, branch: str | None = None, *,
 class PullResult:
     fetch: FetchResult
     branch: str | None
-    status: str  # up-to-date | fast-forward | merged | created | no-remote-branch
+    status: str  # up-to-date | fast-forward | merged | conflicts | created | no-remote-branch
     old: str | None
     new: str | None
     agents_updated: list = field(default_factory=list)
@@ -239,7 +238,8 @@ def _adopt_tract_refs(repo: Repo, name: str) -> tuple[list, list]:
 
 def pull(repo: Repo, remote: str | None = None) -> PullResult:
     """Fetch, then bring the current branch up to the remote's: fast-forward
-    when possible, else merge."""
+    when possible, else a merge (which may stop on conflicts, as
+    ``tract merge`` does: resolve, then ``tract merge --continue``)."""
     f = fetch(repo, remote)
     name = f.remote.name
     updated, diverged = _adopt_tract_refs(repo, name)
@@ -269,21 +269,13 @@ def pull(repo: Repo, remote: str | None = None) -> PullResult:
         store.update_ref(b, theirs, ours, f"pull: fast-forward from {name}")
         res.status, res.new = "fast-forward", theirs
     else:
-        res.merge = _merge(repo, tracking, name, head.short_branch)
-        res.status, res.new = "merged", repo.head().commit
+        from .merge import merge  # both sides moved: a three-way merge (tract-merge(1))
+
+        m = merge(repo, tracking, message=f"Merge {name}/{head.short_branch} into {head.short_branch}")
+        res.merge = m
+        res.status = "conflicts" if m.status == "conflicts" else "merged"
+        res.new = m.new
     return res
-
-
-def _merge(repo: Repo, tracking: str, remote: str, branch: str | None):
-    try:
-        from . import merge as _merge_op  # the merge operation, where this build has it
-    except ImportError:
-        raise NotFastForwardError(
-            f"cannot fast-forward '{branch}' to {remote}'s: the histories diverged",
-            hints=("this build has no merge; reset to the remote's with "
-                   f"'tract reset {tracking}' or push to another branch",),
-        ) from None
-    return _merge_op.merge(repo, tracking)
 
 
 # ------------------------------------------------------------------ clone
