@@ -161,21 +161,23 @@ def test_detached_history_prune_and_expand_says_so(parent, git, fsck):
     assert len(git(parent.path, "rev-list", "--parents", "-1", res.commit.commit).split()) == 2
     assert parent.expand("HEAD").commits[0].commit == tip
     assert parent.repo.store.list_refs("refs/tract/agents/r/heads/")
-    from tract_git.ops import agents
+    other = parent.spawn("still-active")
+    other.assistant("not collapsed: kept")
+    from tract_git.ops import gc
 
-    assert agents.prune(parent.repo) == ["r"]
-    assert git(parent.path, "for-each-ref", "--format=%(refname)", "refs/tract/").split() == [
+    res = gc.gc(parent.repo, keep_days=0)
+    assert res.agents_pruned == ["r"]
+    assert git(parent.path, "for-each-ref", "--format=%(refname)", "refs/tract/agents/r/").split() == [
         "refs/tract/agents/r/collapsed"]
-    git(parent.path, "reflog", "expire", "--expire=now", "--all")
-    git(parent.path, "gc", "--prune=now", "--quiet")
     assert git(parent.path, "cat-file", "-e", tip, check=False).returncode != 0
+    assert git(parent.path, "cat-file", "-e", other.head, check=False).returncode == 0
     from tract_git import Tract
 
     fresh = Tract.open(parent.path)  # another process, after gc
     with pytest.raises(HistoryPrunedError) as ei:
         fresh.expand("HEAD")
     assert str(ei.value).startswith("the history of agent 'r' behind ")
-    assert [(a.name, a.state) for a in fresh.agents()] == [("r", "pruned")]
+    assert [(a.name, a.state) for a in fresh.agents()] == [("r", "pruned"), ("still-active", "active")]
     fsck(parent.path)
 
 
@@ -211,3 +213,29 @@ def test_cli_spawn_collapse_expand_agents(cli):
     import json
 
     assert json.loads(r.out)[0]["state"] == "collapsed"
+
+
+def test_collapse_with_a_model_summary(store_path, fake_llm):
+    from tract_git import Tract
+
+    with Tract.open(store_path, model=fake_llm.model, base_url=fake_llm.base_url, api_key="sk-test") as t:
+        t.user("task")
+        child = t.spawn("r")
+        child.assistant("the answer is 42")
+        fake_llm.reply("Worked out the answer: 42.")
+        res = t.collapse(child, model=fake_llm.model)
+        assert res.summary == "Worked out the answer: 42."
+        assert "Summary of its work:\nWorked out the answer: 42." in t.entries()[-1].content
+        sent = fake_llm.last["messages"]
+        assert sent[0]["role"] == "system" and "[assistant] the answer is 42" in sent[1]["content"]
+        assert child.head == res.collapsed_from
+
+
+def test_offline_summary_is_the_compression_summarizer(parent):
+    child = parent.spawn("r", inherit="none", task="count to three")
+    child.assistant("one two three")
+    res = parent.collapse(child)
+    from tract_git import summarize
+
+    assert res.summary.splitlines()[0] == summarize.header(2)
+    assert "one two three" in res.summary

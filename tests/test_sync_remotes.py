@@ -10,7 +10,7 @@ import time
 import pytest
 
 from tract_git import Tract
-from tract_git.errors import NotFastForwardError, PushRejectedError, RemoteError, StoreExistsError
+from tract_git.errors import RemoteError, StoreExistsError
 from tract_git.ops import sync
 
 
@@ -104,18 +104,26 @@ def test_nonfastforward_push_rejected_then_pull(a, bare, tmp_path, git, cli, ref
     b.user("from b")
     sync.push(b.repo)
     a.user("from a")
-    before = refs_of(a.path)["refs"]
+    before = a.head
     r = cli("push", store=a.path)
     assert r.code == 1
     assert r.err == ("error: rejected main -> main (non-fast-forward)\n"
                      "hint: the remote has commits you do not have: run 'tract pull', then push again\n")
     assert git(bare, "rev-parse", "main").strip() == b.head
-    # the diverged pull needs a merge
-    with pytest.raises((NotFastForwardError, Exception)):
-        sync.pull(a.repo)
-    assert refs_of(a.path)["refs"].count("refs/heads/main") == before.count("refs/heads/main")
+    assert a.head == before  # (the remote's notes were merged: that is kept)
+    # the diverged pull merges; the push is then a fast-forward
+    old = a.head
+    r = cli("pull", store=a.path)
+    assert r.code == 0, r.err
+    assert r.out.splitlines()[0] == "Merge made by the 'ours-first' strategy."
+    assert git(a.path, "rev-list", "--parents", "-1", "main").split() == [a.head, old, b.head]
+    assert git(a.path, "log", "-1", "--format=%s", "main").strip() == "Merge origin/main into main"
+    assert [e.content for e in a.entries()][-2:] == ["from a", "from b"]
+    assert cli("push", store=a.path).code == 0
+    assert git(bare, "rev-parse", "main").strip() == a.head
     # a fast-forward pull
     c = Tract(sync.clone(bare, str(tmp_path / "c")))
+    sync.pull(b.repo)
     b.user("more from b")
     sync.push(b.repo)
     r = cli("pull", store=c.path)

@@ -193,7 +193,3 @@ class PushRejectedError(TractError):
     """The remote refused a push (for example, not a fast-forward)."""
 
     exit_code = 1
-
-
-class NotFastForwardError(TractError):
-    """A pull cannot fast-forward and no merge is possible here."""

@@ -2,9 +2,9 @@
 
 State is `active` (work not yet collapsed), `collapsed` (its tip is what
 the latest collapse brought in) or `pruned` (collapsed, and its history
-dropped).  --prune drops the refs of collapsed agents whose collapse did not
-link their history (store setting agents.history = detach), so that gc can
-delete it; the collapse commits keep their summary and provenance trailer.
+dropped by tract-gc(1) under the store setting agents.history = detach).
+Tokens and entries are those of the sub-agent's context at its tip;
+commits are those it made since it was spawned.
 """
 
 import click
@@ -16,30 +16,17 @@ MAN_EXAMPLES = """
 tract agents
     One line per sub-agent: name, state, branch, tip, tokens, commits, origin.
 
-tract agents --json
-    The same for scripts.
-
-tract config agents.history detach && tract agents --prune && git --git-dir .tract gc --prune=now
-    Let collapsed agents' histories be deleted.
+tract agents --json | jq -r '.[] | select(.state == "active") | .name'
+    The sub-agents still at work.
 """
 
 
 @click.command("agents")
-@click.option("--prune", is_flag=True, help="Drop the refs of collapsed, unlinked agents.")
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 @pass_ctx
-def command(ctx, prune, as_json):
+def command(ctx, as_json):
     """List sub-agents: state (active, collapsed, pruned) and tokens."""
-    repo = ctx.repo()
-    if prune:
-        gone = _agents.prune(repo)
-        if as_json:
-            emit_json({"pruned": gone})
-        else:
-            for a in gone:
-                echo(f"pruned agent '{a}'")
-        return
-    rows = _agents.list_agents(repo)
+    rows = _agents.list_agents(ctx.repo())
     if as_json:
         emit_json([a.to_json() for a in rows])
         return

@@ -9,8 +9,8 @@ Tract-Collapsed-From, so `git log --graph` shows where the work came in.
 The account is --summary TEXT if given, else a model's summary with
 --model M, else an offline summary made without any model.  With the store
 setting `tract config agents.history detach`, the second parent is left
-out (the trailer stays): `tract agents --prune` may then drop the
-sub-agent's refs and gc delete its history; tract-expand(1) says so.
+out (the trailer stays): tract-gc(1) then drops the collapsed sub-agent's
+refs and, after the retention, its history; tract-expand(1) says so.
 """
 
 import click

@@ -63,6 +63,8 @@ def command(ctx, keep_days, quiet, as_json):
         emit_json(res.to_json())
         return
     b, a = res.before, res.after
+    for name in res.agents_pruned:
+        echo(f"dropped the refs of collapsed agent '{name}' (agents.history = detach)")
     echo(f"objects: {_size(b.bytes)} -> {_size(a.bytes)} ({b.bytes} -> {a.bytes} bytes; "
          f"loose {b.loose_objects} -> {a.loose_objects}, packs {b.packs} -> {a.packs}); "
          f"retention {res.keep_days:g} days")

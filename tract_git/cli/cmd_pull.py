@@ -11,6 +11,7 @@ import click
 
 from ..ops import sync as _sync
 from ._common import echo, emit_json, pass_ctx, short
+from ._render import commit_line
 
 MAN_EXAMPLES = """
 tract pull
@@ -22,8 +23,8 @@ tract pull backup --json
 
 MAN_EXIT_STATUS = """
 0   the branch is up to date, fast-forwarded or merged.
-1   the merge stopped on conflicts.
-128 the remote cannot be reached, or the histories diverged and cannot be merged here.
+1   the merge stopped on conflicts (resolve them, then tract merge --continue).
+128 the remote cannot be reached.
 """
 
 
@@ -36,7 +37,17 @@ def command(ctx, remote, as_json):
     res = _sync.pull(ctx.repo(), remote)
     if as_json:
         emit_json(res.to_json())
+        if res.status == "conflicts":
+            click.get_current_context().exit(1)
         return
+    for a in res.agents_updated:
+        echo(f" updated {a}")
+    for a in res.agents_diverged:
+        echo(f"warning: {a} diverged from {res.fetch.remote.name}'s; left as it is", err=True)
+    if res.status == "conflicts":
+        from ._seqrender import stopped
+
+        stopped(res.merge.conflicts, "tract merge")
     if res.status == "up-to-date":
         echo("Already up to date.")
     elif res.status == "fast-forward":
@@ -44,10 +55,7 @@ def command(ctx, remote, as_json):
     elif res.status == "created":
         echo(f"Branch '{res.branch}' set to {short(res.new)} from {res.fetch.remote.name}")
     elif res.status == "merged":
-        echo(f"Merged {res.fetch.remote.name}/{res.branch} into {res.branch}: {short(res.new)}")
+        echo(f"Merge made by the '{res.merge.strategy}' strategy.")
+        commit_line(ctx, res.merge.commit)
     else:
         echo(f"{res.fetch.remote.name} has no branch '{res.branch}'")
-    for a in res.agents_updated:
-        echo(f" updated {a}")
-    for a in res.agents_diverged:
-        echo(f"warning: {a} diverged from {res.fetch.remote.name}'s; left as it is", err=True)

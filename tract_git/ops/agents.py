@@ -14,8 +14,8 @@ A collapse commit on the parent context appends one entry (the agent's final
 output and an account of its work) and points at the agent's history with a
 second parent and the ``Tract-Collapsed-From`` trailer, so ``git log --graph``
 shows where the work came in.  With ``tract.agents.history = detach`` the
-second parent is left out: the trailer alone keeps the pointer, and
-``prune`` may then drop the agent's refs so that gc can delete its history.
+second parent is left out: the trailer alone keeps the pointer, and gc
+(``prune``) drops the agent's refs so that its history can be deleted.
 
 Every step writes objects first and moves one ref last, so a crash leaves
 each ref at its old or its new value; the refs that can be derived (HEAD,
@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 
 from ..errors import (
     AgentExistsError,
+    TractError,
     HistoryPrunedError,
     NothingToDoError,
     UnknownAgentError,
@@ -222,6 +223,10 @@ def info(repo: Repo, agent: str, *, count: bool = True) -> AgentInfo:
     state = "active"
     if collapse and tip and trailer(_trailers(repo, collapse), "Tract-Collapsed-From") == tip:
         state = "collapsed"
+    elif tip and spawned_by:
+        landed = _landed_collapse(repo, agent, tip, store.read_ref(spawned_by))
+        if landed:
+            state, collapse = "collapsed", landed
     note = repo.note(tip) if tip else None
     commits = None
     if count and tip:
@@ -305,16 +310,9 @@ def collapse(repo: Repo, agent: str, *, summary: str | None = None, model: str |
     tip = ai.tip
     if tip is None:
         raise UnknownAgentError(f"agent '{agent}' has no commits")
-    # a crash after the collapse commit landed but before the marker moved
-    head = repo.head().commit
-    if head:
-        for i, c in enumerate(repo.store.walk(head, first_parent=True)):
-            if i >= _REPAIR_DEPTH:
-                break
-            tr = parse_message(c.message)[2]
-            if trailer(tr, "Tract-Op") == "collapse" and trailer(tr, "Tract-Collapsed-From") == tip:
-                _set_marker(repo, agent, c.id)
-                raise NothingToDoError(f"agent '{agent}' is already collapsed in {c.id[:7]}")
+    landed = _landed_collapse(repo, agent, tip, repo.head().commit)
+    if landed:
+        raise NothingToDoError(f"agent '{agent}' is already collapsed in {landed[:7]}")
     work = work_entries(repo, ai)
     output = final_output(work)
     commits = ai.commits or 0
@@ -344,7 +342,25 @@ def collapse(repo: Repo, agent: str, *, summary: str | None = None, model: str |
     return CollapseResult(agent, res, tip, commits, summary, link)
 
 
+def _landed_collapse(repo: Repo, agent: str, tip: str, head: str | None) -> str | None:
+    """A collapse of ``tip`` among the last commits of ``head`` whose marker
+    ref was not written (a crash between the two ref updates); the marker
+    is repaired."""
+    if not head:
+        return None
+    for i, c in enumerate(repo.store.walk(head, first_parent=True)):
+        if i >= _REPAIR_DEPTH:
+            break
+        tr = parse_message(c.message)[2]
+        if trailer(tr, "Tract-Op") == "collapse" and trailer(tr, "Tract-Collapsed-From") == tip \
+                and trailer(tr, "Tract-Agent") == agent:
+            _set_marker(repo, agent, c.id)
+            return c.id
+    return None
+
+
 def _set_marker(repo: Repo, agent: str, commit: str) -> None:
+    """Best effort: the marker is derivable (see ``_landed_collapse``)."""
     name = ref(agent, "collapsed")
     for _ in range(20):
         old = repo.store.read_ref(name)
@@ -353,6 +369,8 @@ def _set_marker(repo: Repo, agent: str, commit: str) -> None:
             return
         except RefUpdateError:
             continue
+        except TractError:  # e.g. a read-only store while listing
+            return
 
 
 def _model_summary(repo: Repo, agent: str, work: list[Entry], model: str) -> str:
@@ -364,8 +382,7 @@ def _model_summary(repo: Repo, agent: str, work: list[Entry], model: str) -> str
                                       "sentences, for the agent that delegated the work to it."},
         {"role": "user", "content": f"Sub-agent '{agent}' transcript:\n\n{transcript}"},
     ]
-    out = llm.complete(repo, messages, operation="collapse", model=model)
-    return out if isinstance(out, str) else getattr(out, "content", str(out))
+    return llm.complete(repo, messages, operation="collapse", model=model).text
 
 
 # ----------------------------------------------------------------- expand

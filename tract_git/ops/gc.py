@@ -9,6 +9,11 @@ What is kept (never pruned):
   compresses can be brought back with ``tract reset`` until then;
 * unreachable objects younger than the retention (in a cruft pack).
 
+Collapsed sub-agents: with ``tract.agents.history = detach`` a collapse
+points at the sub-agent's history by trailer only, and gc first drops the
+refs of such collapsed agents (``ops.agents.prune``); their history then
+goes like any unreachable object, after the retention.
+
 What a compress replaced is never at risk while its summary exists: the
 entries live in the compress commit's parent, which is reachable as long as
 the compress commit is.  After an undo of the compress the parent is the
@@ -22,7 +27,7 @@ clean, and a plain ``git gc`` on the store is just as safe.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..errors import ConfigError
 from ..store import maintenance as _m
@@ -36,6 +41,7 @@ class GcResult:
     keep_days: float
     before: _m.StoreSize
     after: _m.StoreSize
+    agents_pruned: list = field(default_factory=list)
 
     @property
     def freed(self) -> int:
@@ -43,7 +49,8 @@ class GcResult:
 
     def to_json(self) -> dict:
         return {"keep_days": self.keep_days, "before": self.before.to_json(),
-                "after": self.after.to_json(), "freed_bytes": self.freed}
+                "after": self.after.to_json(), "freed_bytes": self.freed,
+                "agents_pruned": self.agents_pruned}
 
 
 def keep_days_setting(repo: Repo) -> float:
@@ -67,7 +74,10 @@ def gc(repo: Repo, *, keep_days: float | None = None, progress=None,
     if keep_days < 0:
         raise ConfigError("--keep-days must not be negative")
     before = _m.store_size(repo.path)
+    from .agents import prune as prune_agents
+
+    pruned = prune_agents(repo)
     _m.gc(repo.path, keep_days, progress=progress, git_progress=git_progress)
     after = _m.store_size(repo.path)
     repo.compile_cache.clear()
-    return GcResult(keep_days, before, after)
+    return GcResult(keep_days, before, after, pruned)

@@ -23,9 +23,9 @@ import re
 import shutil
 from dataclasses import dataclass, field
 
+from .. import tokens
 from ..errors import (
     BadRevisionError,
-    NotFastForwardError,
     RemoteError,
     StoreExistsError,
     UsageError,
@@ -198,7 +198,7 @@ def push(repo: Repo, remote: str | None = None, branch: str | None = None, *,
 class PullResult:
     fetch: FetchResult
     branch: str | None
-    status: str  # up-to-date | fast-forward | merged | created | no-remote-branch
+    status: str  # up-to-date | fast-forward | merged | conflicts | created | no-remote-branch
     old: str | None
     new: str | None
     agents_updated: list = field(default_factory=list)
@@ -238,7 +238,8 @@ def _adopt_tract_refs(repo: Repo, name: str) -> tuple[list, list]:
 
 def pull(repo: Repo, remote: str | None = None) -> PullResult:
     """Fetch, then bring the current branch up to the remote's: fast-forward
-    when possible, else merge."""
+    when possible, else a merge (which may stop on conflicts, as
+    ``tract merge`` does: resolve, then ``tract merge --continue``)."""
     f = fetch(repo, remote)
     name = f.remote.name
     updated, diverged = _adopt_tract_refs(repo, name)
@@ -268,21 +269,13 @@ def pull(repo: Repo, remote: str | None = None) -> PullResult:
         store.update_ref(b, theirs, ours, f"pull: fast-forward from {name}")
         res.status, res.new = "fast-forward", theirs
     else:
-        res.merge = _merge(repo, tracking, name, head.short_branch)
-        res.status, res.new = "merged", repo.head().commit
+        from .merge import merge  # both sides moved: a three-way merge (tract-merge(1))
+
+        m = merge(repo, tracking, message=f"Merge {name}/{head.short_branch} into {head.short_branch}")
+        res.merge = m
+        res.status = "conflicts" if m.status == "conflicts" else "merged"
+        res.new = m.new
     return res
-
-
-def _merge(repo: Repo, tracking: str, remote: str, branch: str | None):
-    try:
-        from . import merge as _merge_op  # the merge operation, where this build has it
-    except ImportError:
-        raise NotFastForwardError(
-            f"cannot fast-forward '{branch}' to {remote}'s: the histories diverged",
-            hints=("this build has no merge; reset to the remote's with "
-                   f"'tract reset {tracking}' or push to another branch",),
-        ) from None
-    return _merge_op.merge(repo, tracking)
 
 
 # ------------------------------------------------------------------ clone
@@ -298,21 +291,23 @@ def clone(url: str, path: str | None = None, *, cwd: str | None = None) -> Repo:
     created = not os.path.exists(target)
     try:
         transport.clone(url, target)
-        transport.run(target, ["config", "--local", "--unset-all", "remote.origin.fetch"], check=False)
-        for spec in fetch_specs("origin"):
-            transport.run(target, ["config", "--local", "--add", "remote.origin.fetch", spec])
-        transport.fetch(target, "origin", ["+refs/tract/*:refs/tract/*", AGENT_HEADS,
-                                           "+refs/notes/*:refs/notes/*"])
-        transport.fetch(target, "origin")
-        for k, v in (("core.logAllRefUpdates", "always"), ("notes.displayRef", NOTES_REF)):
-            transport.run(target, ["config", "--local", k, v])
-        for f in os.listdir(os.path.join(target, "hooks")) if os.path.isdir(
-                os.path.join(target, "hooks")) else []:
+        # a bare clone has no fetch refspec; ours also bring refs/tract and notes
+        transport.set_config(target, [("core.logAllRefUpdates", "always"),
+                                      ("notes.displayRef", NOTES_REF)],
+                             [("remote.origin.fetch", s) for s in fetch_specs("origin")])
+        transport.fetch(target, "origin", ["+refs/tract/*:refs/tract/*", "+refs/notes/*:refs/notes/*"]
+                        + fetch_specs("origin"))
+        hooks = os.path.join(target, "hooks")
+        for f in os.listdir(hooks) if os.path.isdir(hooks) else []:
             if f.endswith(".sample"):  # git's samples, not tract's
-                os.unlink(os.path.join(target, "hooks", f))
-        transport.run(target, ["config", "--local", "tract.encoding", _encoding_of(target)])
-        # written last: its presence is what makes this a tract store
-        transport.run(target, ["config", "--local", "tract.formatVersion", str(FORMAT_VERSION)])
+                os.unlink(os.path.join(hooks, f))
+        # formatVersion written last: its presence is what makes this a tract store
+        transport.set_config(target, [("tract.encoding", tokens.DEFAULT_ENCODING),
+                                      ("tract.formatVersion", str(FORMAT_VERSION))])
+        store = Store.open(target)
+        enc = _encoding_of(store)
+        if enc != tokens.DEFAULT_ENCODING:
+            store.set_config("tract.encoding", enc)
     except BaseException:
         if created:
             shutil.rmtree(target, ignore_errors=True)
@@ -321,7 +316,7 @@ def clone(url: str, path: str | None = None, *, cwd: str | None = None) -> Repo:
                 p = os.path.join(target, f)
                 shutil.rmtree(p, ignore_errors=True) if os.path.isdir(p) else os.unlink(p)
         raise
-    repo = Repo(Store.open(target))
+    repo = Repo(store)
     head = repo.head()
     if head.commit is None:  # the remote's HEAD names no branch (a fresh bare repo's 'master')
         branches = [r for r, _ in repo.store.list_refs("refs/heads/")]
@@ -330,10 +325,8 @@ def clone(url: str, path: str | None = None, *, cwd: str | None = None) -> Repo:
     return repo
 
 
-def _encoding_of(path: str) -> str:
+def _encoding_of(store: Store) -> str:
     """The token encoding the remote used: from the note of its HEAD."""
-    from .. import tokens
-
-    p = transport.run(path, ["notes", "--ref", NOTES_REF, "show", "HEAD"], check=False)
-    note = TokenNote.parse(p.stdout) if p.returncode == 0 else None
+    head = store.head().commit
+    note = TokenNote.parse(store.read_note(head)) if head else None
     return note.encoding if note and note.encoding and not note.approximate else tokens.DEFAULT_ENCODING

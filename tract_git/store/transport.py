@@ -57,19 +57,33 @@ def _first_error(stderr: str) -> str:
 
 
 # --------------------------------------------------------------- remotes
+def _config(store: str):
+    import pygit2  # the store layer's own; the config file is plain git config
+
+    return pygit2.Config(os.path.join(store, "config"))
+
+
 def remotes(store: str) -> list[tuple[str, str]]:
-    p = run(store, ["config", "--local", "--get-regexp", r"^remote\..*\.url$"], check=False)
     out = []
-    for line in p.stdout.splitlines():
-        key, _, url = line.partition(" ")
-        out.append((key[len("remote."):-len(".url")], url))
+    for entry in _config(store):
+        n = entry.name
+        if n.startswith("remote.") and n.endswith(".url"):
+            out.append((n[len("remote."):-len(".url")], entry.value))
     return out
 
 
+def set_config(store: str, items: list[tuple[str, str]], multi: list[tuple[str, str]] = ()) -> None:
+    """Set ``items`` (key, value) and add the values of ``multi`` (key,
+    value) to multi-valued keys, in the store's own config file."""
+    cfg = _config(store)
+    for k, v in items:
+        cfg[k] = v
+    for k, v in multi:
+        cfg.set_multivar(k, "^$", v)  # matches no existing value: adds one
+
+
 def add_remote(store: str, name: str, url: str, fetch_specs: list[str]) -> None:
-    run(store, ["config", "--local", f"remote.{name}.url", url])
-    for spec in fetch_specs:
-        run(store, ["config", "--local", "--add", f"remote.{name}.fetch", spec])
+    set_config(store, [(f"remote.{name}.url", url)], [(f"remote.{name}.fetch", s) for s in fetch_specs])
 
 
 def remove_remote(store: str, name: str) -> None:
