@@ -7,10 +7,11 @@ llm, compression, agents), so the facade stays a thin layer over
 
 from __future__ import annotations
 
+from .bulk import BulkMixin
 from .core import CoreMixin
 
 
-class Tract(CoreMixin):
+class Tract(CoreMixin, BulkMixin):
     """An agent's context, kept in a tract store.
 
     >>> with Tract.open("/tmp/ctx") as t:          # doctest: +SKIP

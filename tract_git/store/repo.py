@@ -616,6 +616,22 @@ class Store:
         except Exception:
             return False
 
+    # ------------------------------------------------------------------ bulk
+    def identity(self, kind: str) -> str:
+        """``Name <email> <time> <tz>`` for ``AUTHOR`` or ``COMMITTER``,
+        as a commit made now would carry it."""
+        from .fastimport import ident
+
+        s = self._signature(kind)
+        return ident(s.name, s.email, s.time, s.offset)
+
+    def write_chain(self, parent: str | None, commits: list, extra_blobs: list = ()) -> list[str]:
+        """A linear chain of commits (and extra blobs) written as one pack;
+        see :mod:`tract_git.store.fastimport`.  Moves no ref."""
+        from . import fastimport
+
+        return fastimport.write_chain(self.path, parent, commits, extra_blobs)
+
     # ----------------------------------------------------------------- notes
     def _notes_tree(self):
         tip = self.read_ref(NOTES_REF)
@@ -644,9 +660,23 @@ class Store:
         if not notes:
             return
         repo = self.repo
-        blobs = {c: repo.create_blob(text.encode("utf-8")) for c, text in notes.items()}
+        try:
+            blobs = {c: repo.create_blob(text.encode("utf-8")) for c, text in notes.items()}
+        except (pygit2.GitError, OSError) as e:
+            raise _wrap_write_error(e, "notes") from None
+        self.add_note_blobs({c: str(b) for c, b in blobs.items()}, message=message, retries=retries)
+
+    def add_note_blobs(self, blobs: dict[str, str], *, message: str = "Notes added by tract",
+                       retries: int = 200) -> None:
+        """Like :meth:`add_notes` for notes already written as blobs
+        (commit id -> blob id), e.g. in a pack by a bulk import: one notes
+        commit for all of them."""
+        if not blobs:
+            return
+        repo = self.repo
+        blobs = {c: pygit2.Oid(hex=b) for c, b in blobs.items()}
         groups: dict[str, list[str]] = {}
-        for c in notes:
+        for c in blobs:
             groups.setdefault(c[:2], []).append(c)
         delay = 0.0005
         for attempt in range(retries):
