@@ -78,7 +78,12 @@ def write_chain(git_dir: str, parent: str | None, commits: Iterable[BulkCommit],
     env.setdefault("MALLOC_TOP_PAD_", str(64 << 20))
     errf = tempfile.TemporaryFile()
     proc = subprocess.Popen(
-        ["git", "fast-import", "--quiet", "--done", f"--export-marks={marks_file}"],
+        # --big-file-threshold=1: store blobs whole.  fast-import would
+        # otherwise delta each message against the one before it (unrelated
+        # text: little gain), and reading them back (compile) would walk
+        # delta chains.  Trees are still deltified.  `git gc` repacks.
+        ["git", "fast-import", "--quiet", "--done", "--big-file-threshold=1",
+         f"--export-marks={marks_file}"],
         stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=errf, env=env,
     )
     commit_marks: list[int] = []
