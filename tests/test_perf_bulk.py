@@ -165,3 +165,30 @@ def test_parse_messages_formats():
     e = bulk.entry_from_message({"role": "developer", "content": [{"type": "text", "text": "x"},
                                                                   {"type": "text", "text": "y"}]})
     assert (e.role, e.content) == ("system", "x\ny")
+
+
+def test_cli_import_jsonl_and_stdin(tmp_path, cli, git, fsck, refs_of):
+    store = str(tmp_path / "store")
+    assert cli("init", store).code == 0
+    f = tmp_path / "chat.jsonl"
+    f.write_text('{"role": "system", "content": "Be brief."}\n{"role": "user", "content": "Hi"}\n')
+    r = cli("import", str(f))
+    assert r.code == 0, r.err
+    head = git(store, "rev-parse", "--short=7", "HEAD").strip()
+    first = git(store, "rev-parse", "--short=7", "HEAD~1").strip()
+    assert r.out.splitlines()[0] == f"[main {first}..{head}] imported 2 messages (2 commits)"
+    assert r.err == ""
+    r = cli("import", "--json", "-", input=b'[{"role": "assistant", "content": "Hello!"}]')
+    assert r.code == 0, r.err
+    d = json.loads(r.out)
+    assert d["commits"] == 1 and d["entry_count"] == 3 and d["branch"] == "refs/heads/main"
+    assert git(store, "log", "--format=%s").splitlines() == \
+        ["assistant: Hello!", "user: Hi", "system: Be brief."]
+    before = refs_of(store)
+    r = cli("import", "-", input=b'{"role": "user", "content": "a"}\n{nope\n')
+    assert (r.code, r.out, r.err) == (129, "", "error: line 2: not valid JSON (Expecting property name "
+                                                "enclosed in double quotes)\n")
+    r = cli("import", "-", input=b"\xff\xfe")
+    assert r.code == 129 and r.err.startswith("error: stdin is not valid UTF-8")
+    assert refs_of(store) == before
+    fsck(store)
