@@ -3,10 +3,8 @@ caches, hooks, entry resolution and the compare-and-swap commit loop."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import random
 import time
 from dataclasses import dataclass, field
 
@@ -259,7 +257,20 @@ class Repo:
             uniq = list(dict.fromkeys(missing))
             for oid, data in zip(uniq, self.store.read_blobs(uniq)):
                 cache[oid] = codec.decode(data, blob=oid)
-        return [cache[i.blob].with_(id=i.id, key=i.key) for i in items]
+        # a copy of the cached entry with its place (id, key): what
+        # ``with_(id=, key=)`` gives, without dataclasses.replace re-running
+        # __init__ per entry (a third of a 10,000-entry compile)
+        new = object.__new__
+        out = []
+        append = out.append
+        for i in items:
+            e = new(Entry)
+            d = e.__dict__
+            d.update(cache[i.blob].__dict__)
+            d["id"] = i.id
+            d["key"] = i.key
+            append(e)
+        return out
 
     def tokens_of(self, item: Item) -> int:
         n = self.counter.cached(item.blob)
@@ -348,6 +359,8 @@ class Repo:
 
     # ------------------------------------------------------------- writing
     def new_entry_id(self, parent: str | None, key: str, blob: str, salt: str = "") -> str:
+        import hashlib  # lazily: read-only commands never need it
+
         h = hashlib.sha1(f"{parent or ''}\0{key}\0{blob}\0{salt}".encode()).hexdigest()
         return h[:12]
 
@@ -393,6 +406,8 @@ class Repo:
         ``ref`` defaults to the branch HEAD points at (or HEAD itself when
         detached).
         """
+        import random  # lazily: read-only commands never need it
+
         store = self.store
         if lock_timeout is None:
             lock_timeout = float(os.environ.get("TRACT_LOCK_TIMEOUT", "5"))
