@@ -10,6 +10,8 @@
 
 from __future__ import annotations
 
+pytest_plugins = ["fakellm"]
+
 import os
 import subprocess
 import sys
@@ -33,7 +35,9 @@ def isolated_env(tmp_path_factory, monkeypatch):
         monkeypatch.setenv(f"{k}_EMAIL", "agent@example.com")
         monkeypatch.setenv(f"{k}_DATE", FIXED_DATE)
     for k in ("TRACT_DIR", "TRACT_TRACE", "TRACT_NO_HOOKS", "GIT_DIR", "NO_COLOR",
-              "OPENAI_API_KEY", "ANTHROPIC_API_KEY"):
+              "OPENAI_API_KEY", "ANTHROPIC_API_KEY", "TRACT_MODEL", "TRACT_BASE_URL", "TRACT_API_KEY",
+              "OPENAI_BASE_URL", "OPENAI_API_BASE", "TRACT_LLM_TIMEOUT", "TRACT_LLM_RETRIES",
+              "TRACT_LLM_BACKOFF"):
         monkeypatch.delenv(k, raising=False)
     monkeypatch.setenv("LITELLM_LOCAL_MODEL_COST_MAP", "True")
     monkeypatch.setenv("TRACT_LOCK_TIMEOUT", "0.2")

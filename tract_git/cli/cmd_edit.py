@@ -1,11 +1,11 @@
 import click
 
 from ..ops import commit as _commit
-from ._common import emit_json, pass_ctx, read_content
+from ._common import EntryRefCommand, emit_json, pass_ctx, read_content
 from ._render import commit_line
 
 
-@click.command("edit")
+@click.command("edit", cls=EntryRefCommand)
 @click.argument("entry")
 @click.argument("content", required=False)
 @click.option("-F", "--file", metavar="FILE", help="Read the new content from FILE ('-' for stdin).")

@@ -1,0 +1,396 @@
+"""The one door to models: litellm behind a small adapter.
+
+``complete(repo, messages, operation="chat", model=None, tools=None, **params)``
+resolves the model and parameters for the operation (``llm.config``), calls
+litellm with bounded retries and a timeout, checks the reply and returns a
+``Completion``.  Errors are ``LLMError`` (exit 128) with a one-line message,
+``ModelNotConfiguredError`` when no model resolves.
+
+litellm costs seconds to import, so it is imported here, lazily, on the
+first call, and nowhere else in tract: commands that need no model never
+load it.  ``LITELLM_LOCAL_MODEL_COST_MAP=True`` is set first so it never
+reaches for the network for its price map.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import threading
+import time
+import warnings
+from dataclasses import dataclass, field
+
+from ..errors import LLMError, ModelNotConfiguredError
+from .config import CallConfig, resolve
+
+__all__ = ["complete", "Completion", "Usage", "CallConfig", "resolve", "LLMError",
+           "ModelNotConfiguredError", "load_litellm"]
+
+_lock = threading.Lock()
+_litellm = None
+_skip_mcp = False
+
+
+def load_litellm():
+    """Import litellm once, quietly and offline."""
+    global _litellm, _skip_mcp
+    if _litellm is not None:
+        return _litellm
+    with _lock:
+        if _litellm is None:
+            os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+            os.environ.setdefault("LITELLM_LOG", "ERROR")
+            import inspect
+            import logging
+
+            import litellm
+
+            litellm.suppress_debug_info = True
+            litellm.drop_params = True  # a parameter a provider lacks is dropped, not an error
+            for name in ("LiteLLM", "LiteLLM Router", "LiteLLM Proxy", "httpx"):
+                logging.getLogger(name).setLevel(logging.ERROR)
+            # litellm >= 1.7x routes any call with tools through an MCP
+            # gateway check that needs the optional `mcp` package; tract's
+            # tools are plain functions, so skip that check where the
+            # installed litellm knows the switch (see docs/llm.md).
+            try:
+                consts = inspect.unwrap(litellm.completion).__code__.co_consts
+                _skip_mcp = "_skip_mcp_handler" in consts
+            except AttributeError:
+                _skip_mcp = False
+            _litellm = litellm
+    return _litellm
+
+
+@dataclass
+class Usage:
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    total_tokens: int = 0
+
+    def to_json(self) -> dict:
+        return {"prompt_tokens": self.prompt_tokens, "completion_tokens": self.completion_tokens,
+                "total_tokens": self.total_tokens}
+
+    def __str__(self) -> str:
+        return f"prompt={self.prompt_tokens} completion={self.completion_tokens} total={self.total_tokens}"
+
+
+@dataclass
+class Completion:
+    """One model reply, checked."""
+
+    text: str
+    tool_calls: list[dict] | None
+    usage: Usage
+    cost: float | None
+    model: str  # the model asked for
+    generation_config: dict
+    response_model: str = ""  # the model the provider says answered
+    finish_reason: str | None = None
+    attempts: int = 1
+    latency: float = 0.0  # seconds spent in the provider call(s)
+    operation: str = "chat"
+    raw: object = field(default=None, repr=False)
+
+    def to_json(self) -> dict:
+        d = {
+            "text": self.text,
+            "tool_calls": self.tool_calls,
+            "model": self.model,
+            "response_model": self.response_model,
+            "finish_reason": self.finish_reason,
+            "usage": self.usage.to_json(),
+            "cost": self.cost,
+            "generation_config": dict(self.generation_config),
+            "attempts": self.attempts,
+            "operation": self.operation,
+        }
+        return d
+
+
+# ------------------------------------------------------------------ errors
+_RETRY_STATUS = {408, 409, 429}
+
+
+def _status(err) -> int | None:
+    s = getattr(err, "status_code", None)
+    try:
+        return int(s) if s is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _malformed_200(err) -> bool:
+    """A 200 response whose body is not a chat completion.  litellm's HTTP
+    path says so with status 200; the OpenAI client's turns it into an
+    InternalServerError showing the 200 response (JSON that is not JSON)
+    or saying "Empty or invalid response" (not JSON at all)."""
+    if _status(err) == 200:
+        return True
+    text = str(err)
+    return "[200 OK]" in text or "Empty or invalid response from LLM endpoint" in text
+
+
+def _retryable(litellm, err) -> bool:
+    if _malformed_200(err):
+        return False
+    if isinstance(err, (litellm.Timeout, litellm.APIConnectionError, litellm.RateLimitError,
+                        litellm.InternalServerError, litellm.ServiceUnavailableError)):
+        return True
+    s = _status(err)
+    return s is not None and (s in _RETRY_STATUS or s >= 500)
+
+
+def _describe(litellm, err, cfg: CallConfig) -> str:
+    """One line for an exception from litellm."""
+    if _malformed_200(err):
+        return "malformed reply: the response body is not a valid chat completion"
+    s = _status(err)
+    if isinstance(err, litellm.Timeout):
+        return f"timed out after {cfg.timeout:g}s"
+    text = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+    # "litellm.RateLimitError: RateLimitError: OpenAIException - msg" -> "msg"
+    for sep in (" - ", "Exception: "):
+        if sep in text:
+            text = text.split(sep, 1)[1]
+            break
+    text = " ".join(text.split())
+    if text.startswith("{"):  # the provider's JSON error body: take its message
+        try:
+            body = json.loads(text)
+            e = body.get("error", body)
+            text = str(e.get("message") or text) if isinstance(e, dict) else str(e)
+        except ValueError:
+            pass
+    if len(text) > 200:
+        text = text[:197] + "..."
+    kind = {401: "authentication failed", 403: "permission denied", 404: "not found",
+            429: "rate limited", 400: "bad request"}.get(s or 0)
+    if kind is None and isinstance(err, litellm.APIConnectionError) and not s:
+        kind = "connection failed"
+    if kind is None and s and s >= 500:
+        kind = "server error"
+    head = f"{kind} (HTTP {s})" if (kind and s) else (kind or (f"HTTP {s}" if s else type(err).__name__))
+    return f"{head}: {text}"
+
+
+def _retry_after(err) -> float | None:
+    for headers in (getattr(err, "litellm_response_headers", None),
+                    getattr(getattr(err, "response", None), "headers", None)):
+        try:
+            v = headers.get("retry-after") if headers else None
+            if v is not None:
+                return float(v)
+        except (TypeError, ValueError, AttributeError):
+            return None
+    return None
+
+
+# -------------------------------------------------------------- the call
+def _checked_tool_calls(raw_calls) -> list[dict] | None:
+    if not raw_calls:
+        return None
+    out = []
+    for i, c in enumerate(raw_calls):
+        fn = getattr(c, "function", None) if not isinstance(c, dict) else c.get("function")
+        if fn is None:
+            raise LLMError(f"malformed reply: tool call {i} has no function")
+        name = fn.get("name") if isinstance(fn, dict) else getattr(fn, "name", None)
+        args = fn.get("arguments") if isinstance(fn, dict) else getattr(fn, "arguments", None)
+        cid = c.get("id") if isinstance(c, dict) else getattr(c, "id", None)
+        if not name:
+            raise LLMError(f"malformed reply: tool call {i} has no function name")
+        if not cid:
+            raise LLMError(f"malformed reply: tool call {i} ({name}) has no id")
+        if args is None or args == "":
+            args = "{}"
+        if not isinstance(args, str):
+            args = json.dumps(args, ensure_ascii=False)
+        try:
+            json.loads(args)
+        except ValueError:
+            raise LLMError(f"malformed reply: arguments of tool call {i} ({name}) are not valid JSON") from None
+        out.append({"id": str(cid), "type": "function", "function": {"name": str(name), "arguments": args}})
+    return out
+
+
+def _usage(resp) -> Usage:
+    u = getattr(resp, "usage", None)
+    if u is None:
+        return Usage()
+    get = (lambda k: u.get(k)) if isinstance(u, dict) else (lambda k: getattr(u, k, None))
+    p = int(get("prompt_tokens") or 0)
+    c = int(get("completion_tokens") or 0)
+    t = int(get("total_tokens") or (p + c))
+    return Usage(p, c, t)
+
+
+def _cost(litellm, resp, cfg: CallConfig, usage: Usage) -> float | None:
+    """USD for the call, from litellm's local price map, by the model name
+    asked for; None for a model it does not price."""
+    hidden = getattr(resp, "_hidden_params", None) or {}
+    c = hidden.get("response_cost")
+    if c is None:
+        try:
+            p, q = litellm.cost_per_token(model=cfg.model, prompt_tokens=usage.prompt_tokens,
+                                          completion_tokens=usage.completion_tokens)
+            c = p + q
+        except Exception:  # an unpriced model: no cost, not an error
+            c = None
+    try:
+        return float(f"{float(c):.10g}") if c is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _generic_endpoint(litellm, cfg: CallConfig) -> str | None:
+    """The model name to send when ``cfg`` names an OpenAI-compatible
+    endpoint to speak to through litellm's plain HTTP path, else None.
+
+    With a base URL, a bare name (``my-model``), an ``openai/`` one or a
+    name whose prefix is no litellm provider (``meta-llama/Llama-3-8B``)
+    goes through litellm's generic OpenAI-compatible handler
+    (``hosted_vllm``): the OpenAI client that the ``openai`` provider uses
+    re-validates every message against its type schema, which costs about
+    a millisecond per message, a second per turn at 1,000 entries."""
+    if not cfg.base_url:
+        return None
+    prefix, sep, rest = cfg.model.partition("/")
+    if not sep:
+        return cfg.model
+    if prefix == "openai":
+        return rest
+    if prefix not in getattr(litellm, "provider_list", ()):
+        return cfg.model
+    return None
+
+
+def _kwargs(litellm, cfg: CallConfig, messages: list[dict], tools) -> dict:
+    kw: dict = {"model": cfg.model, "messages": messages, "timeout": cfg.timeout, "max_retries": 0}
+    if cfg.base_url:
+        kw["api_base"] = cfg.base_url
+        name = _generic_endpoint(litellm, cfg)
+        if name is not None:
+            kw["model"] = name
+            kw["custom_llm_provider"] = "hosted_vllm"
+    if cfg.api_key:
+        kw["api_key"] = cfg.api_key
+    elif cfg.base_url and not os.environ.get("OPENAI_API_KEY"):
+        kw["api_key"] = "no-key"  # local servers want some key; none is sent anywhere else
+    kw.update(cfg.params)
+    if tools:
+        kw["tools"] = list(tools)
+        if _skip_mcp:
+            kw["_skip_mcp_handler"] = True
+    return kw
+
+
+def _call_once(litellm, kw: dict, on_text):
+    # litellm and pydantic warn about their own internals; not the user's concern
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return _call_once_quiet(litellm, kw, on_text)
+
+
+def _call_once_quiet(litellm, kw: dict, on_text):
+    if on_text is None:
+        return litellm.completion(**kw)
+    kw = dict(kw, stream=True, stream_options={"include_usage": True})
+    chunks = []
+    for ch in litellm.completion(**kw):
+        chunks.append(ch)
+        choices = getattr(ch, "choices", None) or []
+        if choices:
+            delta = getattr(choices[0], "delta", None)
+            piece = getattr(delta, "content", None) if delta is not None else None
+            if piece:
+                on_text(piece)
+    if not chunks:
+        return None
+    return litellm.stream_chunk_builder(chunks, messages=kw["messages"])
+
+
+def complete(repo, messages: list[dict], *, operation: str = "chat", model: str | None = None,
+             tools: list | None = None, api_key: str | None = None, base_url: str | None = None,
+             on_text=None, sleep=time.sleep, **params) -> Completion:
+    """Call the model configured for ``operation`` on ``messages`` (OpenAI
+    chat messages) and return the checked reply.
+
+    ``params`` are sampling parameters (temperature, max_tokens, top_p,
+    seed...) and controls (timeout seconds, retries, backoff seconds); a
+    value given here beats every configured one.  ``on_text(piece)``, if
+    given, streams the reply's text as it arrives.  Retries with
+    exponential backoff (honouring Retry-After) on 408/409/429/5xx,
+    timeouts and connection errors; never on other errors.
+    """
+    cfg = resolve(repo, operation, model=model, base_url=base_url, api_key=api_key, params=params)
+    if not messages:
+        raise LLMError("nothing to send: the context is empty")
+    litellm = load_litellm()
+    kw = _kwargs(litellm, cfg, messages, tools)
+    attempts = 0
+    t0 = time.perf_counter()
+    shown = []
+    if on_text is not None:
+        user_on_text = on_text
+
+        def on_text(piece: str) -> None:
+            shown.append(True)
+            user_on_text(piece)
+    while True:
+        attempts += 1
+        try:
+            resp = _call_once(litellm, kw, on_text)
+            break
+        except LLMError:
+            raise
+        except Exception as err:  # litellm raises its own classes, and sometimes others
+            # a stream that already showed text is not retried (it would show twice)
+            if attempts <= cfg.retries and not shown and _retryable(litellm, err):
+                delay = cfg.backoff * (2 ** (attempts - 1)) * random.uniform(0.8, 1.2)
+                ra = _retry_after(err)
+                if ra is not None:
+                    delay = max(delay, min(ra, 60.0))
+                sleep(min(delay, 60.0))
+                continue
+            what = _describe(litellm, err, cfg)
+            tries = f" after {attempts} attempts" if attempts > 1 else ""
+            raise LLMError(f"model call failed{tries}: {cfg.model}: {what}") from None
+    latency = time.perf_counter() - t0
+    c = _completion(litellm, resp, cfg, attempts, latency)
+    names = [t.get("function", t).get("name") for t in tools or () if isinstance(t, dict)]
+    if names:
+        c.generation_config["tools"] = [n for n in names if n]
+    return c
+
+
+def _completion(litellm, resp, cfg: CallConfig, attempts: int, latency: float) -> Completion:
+    choices = getattr(resp, "choices", None) if resp is not None else None
+    if not choices:
+        raise LLMError(f"malformed reply from {cfg.model}: no choices")
+    ch = choices[0]
+    msg = getattr(ch, "message", None)
+    if msg is None:
+        raise LLMError(f"malformed reply from {cfg.model}: a choice without a message")
+    text = getattr(msg, "content", None)
+    if text is not None and not isinstance(text, str):
+        raise LLMError(f"malformed reply from {cfg.model}: message content is not text")
+    tool_calls = _checked_tool_calls(getattr(msg, "tool_calls", None))
+    usage = _usage(resp)
+    return Completion(
+        text=text or "",
+        tool_calls=tool_calls,
+        usage=usage,
+        cost=_cost(litellm, resp, cfg, usage),
+        model=cfg.model,
+        generation_config=cfg.generation_config,
+        response_model=str(getattr(resp, "model", "") or ""),
+        finish_reason=getattr(ch, "finish_reason", None),
+        attempts=attempts,
+        latency=latency,
+        operation=cfg.operation,
+        raw=resp,
+    )
