@@ -75,9 +75,10 @@ SOURCE = f"tract-git {__version__}"
 #: listed under "Other commands".
 CATEGORIES: list[tuple[str, tuple[str, ...]]] = [
     ("Recording a context", ("init", "commit", "system", "user", "assistant", "tool",
-                             "edit", "pin", "unpin", "skip", "config")),
+                             "edit", "pin", "unpin", "skip", "config", "import")),
     ("Reading a context and its history", ("compile", "status", "log", "show", "diff",
-                                           "reflog", "blame", "audit", "graph", "doctor")),
+                                           "reflog", "export", "blame", "audit", "graph",
+                                           "doctor")),
     ("Moving through history", ("checkout", "reset", "undo")),
     ("Branches, merging and rewriting", ("branch", "switch", "merge", "resolve", "rebase",
                                          "cherry-pick", "revert", "reorder")),
