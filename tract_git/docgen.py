@@ -128,7 +128,7 @@ def line_safe(line: str) -> str:
     return line
 
 
-_INLINE = re.compile(r"`([^`\n]+)`|(?<![\w/.=-])(--?[A-Za-z][A-Za-z0-9-]*)")
+_INLINE = re.compile(r"`([^`]+?)`|(?<![\w/.=-])(--?[A-Za-z][A-Za-z0-9-]*)")
 
 
 def inline(text: str, metavars: frozenset[str] = frozenset()) -> str:
@@ -194,9 +194,9 @@ def prose(text: str, metavars: frozenset[str] = frozenset()) -> list[str]:
                     out += [".IP \\(bu 2", line_safe(inline(m.group(1), metavars))]
                 else:
                     out.append(line_safe(inline(ln.strip(), metavars)))
-        else:
+        else:  # marked up as a whole: `code` may span lines
             out.append(".PP")
-            out += [line_safe(inline(ln.strip(), metavars)) for ln in p]
+            out += [line_safe(ln) for ln in inline("\n".join(ln.strip() for ln in p), metavars).split("\n")]
     return out
 
 
@@ -505,6 +505,15 @@ def load(name: str):
     return mod, mod.command
 
 
+def description(mod, cmd: click.Command) -> str:
+    """The DESCRIPTION: the command module's docstring when it says more
+    than the command's help (modules often keep the long text there and a
+    one-line help on the function), else the help."""
+    text = _help_text(cmd)
+    doc = inspect.cleandoc((mod.__doc__ or "").partition("\f")[0])
+    return doc if len(doc) > len(text) else text
+
+
 def short_help(cmd: click.Command) -> str:
     paras = _paragraphs(_help_text(cmd))
     if not paras:
@@ -558,7 +567,7 @@ def render_page(name: str, names: list[str] | None = None) -> str:
         L += synopsis_lines(synopsis(c, cctx, path))
     L += [".fi", ".SH DESCRIPTION"]
     mvs = _metavars(cmd, ctx)
-    L += prose(_help_text(cmd), mvs)
+    L += prose(description(mod, cmd), mvs)
     L += [".PP", f"Global options ({global_option_names(root)}) go before the command name; "
           f"see \\fBtract\\fR(1)."]
     if len(cmds) > 1:
@@ -583,7 +592,8 @@ def render_page(name: str, names: list[str] | None = None) -> str:
         L.append(".SH EXAMPLES")
         L += ex
     L.append(".SH SEE ALSO")
-    texts = [_help_text(c) for _, c, _ in cmds] + [getattr(mod, "MAN_EXAMPLES", "") or ""]
+    texts = [description(mod, cmd)] + [_help_text(c) for _, c, _ in cmds] \
+        + [getattr(mod, "MAN_EXAMPLES", "") or ""]
     L += see_also(name, texts, getattr(mod, "MAN_SEE_ALSO", None), names)
     return "\n".join(L) + "\n"
 
