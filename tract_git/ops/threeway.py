@@ -147,12 +147,12 @@ class _Ours:
     def state(self, eid: str, b: Item | None, t: Item | None) -> Item | None:
         """Ours' item for an entry (None: ours does not have it)."""
         if self._diff is None:
+            if b is None and self.ids is not None and eid not in self.ids:
+                return None  # a new entry ours cannot have
             probe = b or t
             found = treediff.item_by_name(self.repo.store, self.tree, probe.name)  # type: ignore[union-attr]
             if found is not None:
                 return found
-            if b is None and self.ids is not None and t.id not in self.ids:  # type: ignore[union-attr]
-                return None
         d = self.diff()
         if eid in d:
             return d[eid][1]
