@@ -311,6 +311,8 @@ def _merge_settings(repo: Repo, p: Plan, base_tree, ours_tree, theirs_tree) -> N
     store = repo.store
     if theirs_tree is None:
         return
+    if treediff.settings_id(store, theirs_tree) == treediff.settings_id(store, base_tree):
+        return  # theirs did not touch the settings
     t = store.read_settings(theirs_tree)
     b = store.read_settings(base_tree) if base_tree else {}
     if t == b:
