@@ -365,3 +365,25 @@ def test_reset_to_reflog_after_rebase(forked, cli):
     r = cli("reset", "--hard", "feat@{1}")
     assert r.code == 0, r.err
     assert t.head == old
+
+
+def test_keys_between_equal_neighbours_does_not_fail():
+    # both sides moved an entry into the same gap: two entries share a key
+    ks = threeway.keys_between("000000100001i", "000000100001i", 3)
+    assert ks == sorted(ks) and ks[0] > "000000100001i" and len(set(ks)) == 3
+
+
+def test_both_sides_move_into_the_same_gap(forked):
+    t = forked
+    t.user("x")
+    t.user("y")
+    t.branch("other")
+    t.reorder(-1, after=0)          # y after the system entry
+    t.switch("other")
+    t.reorder(-2, after=0)          # x after the system entry: the same key
+    t.user("other more")
+    t.switch("main")
+    res = t.merge("other", strategy="theirs-first")
+    assert res.status == "merged"
+    ids = [e.id for e in t.entries()]
+    assert len(ids) == len(set(ids)) == 6

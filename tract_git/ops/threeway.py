@@ -101,6 +101,14 @@ def keys_between(a: str | None, b: str | None, n: int) -> list[str]:
     None); bisects, so keys stay short."""
     if n <= 0:
         return []
+    if a is not None and b is not None and not a < b:
+        # two entries share a key (both sides moved an entry into the same
+        # gap): no key fits between; place after ``a`` in its fraction space
+        out, k = [], a
+        for _ in range(n):
+            k = _keys.between(k, _keys.int_key(_keys.split(k)[0] + 1))
+            out.append(k)
+        return out
     if b is None:
         out, k = [], a
         for _ in range(n):
