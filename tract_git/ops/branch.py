@@ -7,7 +7,7 @@ settings, pins and skips live in the snapshot, so they follow the branch.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..errors import (
     BadRevisionError,
@@ -55,7 +55,17 @@ class BranchInfo:
     current: bool
     entries: int
     tokens: int
-    subject: str
+    _repo: Repo | None = field(default=None, repr=False, compare=False)
+    _subject: str | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def subject(self) -> str:
+        """The tip's subject, read on first use (a commit that appended
+        thousands of entries has a long message)."""
+        if self._subject is None:
+            self._subject = self._repo.store.commit(self.commit).message.split("\n", 1)[0] \
+                if self._repo is not None else ""
+        return self._subject
 
     def to_json(self) -> dict:
         return {"name": self.name, "commit": self.commit, "current": self.current,
@@ -83,9 +93,8 @@ def info(repo: Repo, ref: str) -> BranchInfo:
     if commit is None:
         raise BranchNotFoundError(f"branch '{short_name(ref)}' not found")
     note = repo.note(commit)
-    subject = repo.store.commit(commit).message.split("\n", 1)[0]
     return BranchInfo(short_name(ref), commit, repo.head().branch == ref, note.entries,
-                      note.context_tokens, subject)
+                      note.context_tokens, repo)
 
 
 def list_branches(repo: Repo) -> list[BranchInfo]:
