@@ -124,6 +124,34 @@ def delete(repo: Repo, name: str, *, force: bool = False) -> BranchInfo:
     return bi
 
 
+def rename(repo: Repo, old: str, new: str, *, force: bool = False) -> BranchInfo:
+    """Rename branch ``old`` to ``new`` (HEAD follows if it was on ``old``).
+    The new ref starts a reflog of its own; the old one's is dropped, as in
+    git."""
+    check_name(new)
+    oref, nref = ref_of(old), ref_of(new)
+    commit = repo.store.read_ref(oref)
+    if commit is None:
+        raise BranchNotFoundError(f"branch '{old}' not found")
+    st = opstate.load(repo)
+    if st is not None and st.get("branch") == oref:
+        raise BranchDeleteRefusedError(f"cannot rename branch '{old}': a {st.get('op')} is in progress on it")
+    if oref == nref:
+        return info(repo, nref)
+    existing = repo.store.read_ref(nref)
+    if existing is not None and not force:
+        raise BranchExistsError(f"a branch named '{new}' already exists")
+    if existing is not None and repo.head().branch == nref:
+        raise BranchDeleteRefusedError(f"cannot force update the current branch '{new}'")
+    was_current = repo.head().branch == oref
+    msg = f"branch: renamed {oref} to {nref}"
+    repo.store.update_ref(nref, commit, existing, msg)
+    if was_current:
+        repo.store.set_head(nref, msg)
+    repo.store.delete_ref(oref, commit)
+    return info(repo, nref)
+
+
 @dataclass
 class SwitchResult:
     branch: str
