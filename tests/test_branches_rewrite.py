@@ -387,3 +387,22 @@ def test_both_sides_move_into_the_same_gap(forked):
     assert res.status == "merged"
     ids = [e.id for e in t.entries()]
     assert len(ids) == len(set(ids)) == 6
+
+
+def test_rebase_stops_twice(forked, cli):
+    t = forked
+    t.edit(1, "main q1")
+    t.edit(2, "main a1")
+    t.switch("feat")
+    t.edit(1, "feat q1")
+    t.edit(2, "feat a1")
+    q1, a1 = t.entries()[1].id, t.entries()[2].id
+    assert cli("rebase", "main").code == 1
+    t.resolve(q1, ours=True)
+    r = cli("rebase", "--continue")
+    assert r.code == 1 and f"entry {a1}" in r.out
+    st = cli("status").out
+    assert st.count("(stopped at") == 1
+    t.resolve(a1, theirs=True)
+    assert cli("rebase", "--continue").code == 0
+    assert [e.content for e in t.entries()][1:3] == ["main q1", "feat a1"]
