@@ -51,6 +51,9 @@ class BranchesMixin:
     def delete_branch(self, name: str, *, force: bool = False) -> _branch.BranchInfo:
         return _branch.delete(self.repo, name, force=force)
 
+    def rename_branch(self, old: str, new: str, *, force: bool = False) -> _branch.BranchInfo:
+        return _branch.rename(self.repo, old, new, force=force)
+
     def switch(self, name: str, *, create: bool = False, start: str | None = None):
         return _branch.switch(self.repo, name, create_branch=create, start=start)
 

@@ -7,7 +7,7 @@ settings, pins and skips live in the snapshot, so they follow the branch.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..errors import (
     BadRevisionError,
@@ -55,7 +55,17 @@ class BranchInfo:
     current: bool
     entries: int
     tokens: int
-    subject: str
+    _repo: Repo | None = field(default=None, repr=False, compare=False)
+    _subject: str | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def subject(self) -> str:
+        """The tip's subject, read on first use (a commit that appended
+        thousands of entries has a long message)."""
+        if self._subject is None:
+            self._subject = self._repo.store.commit(self.commit).message.split("\n", 1)[0] \
+                if self._repo is not None else ""
+        return self._subject
 
     def to_json(self) -> dict:
         return {"name": self.name, "commit": self.commit, "current": self.current,
@@ -83,9 +93,8 @@ def info(repo: Repo, ref: str) -> BranchInfo:
     if commit is None:
         raise BranchNotFoundError(f"branch '{short_name(ref)}' not found")
     note = repo.note(commit)
-    subject = repo.store.commit(commit).message.split("\n", 1)[0]
     return BranchInfo(short_name(ref), commit, repo.head().branch == ref, note.entries,
-                      note.context_tokens, subject)
+                      note.context_tokens, repo)
 
 
 def list_branches(repo: Repo) -> list[BranchInfo]:
@@ -113,6 +122,34 @@ def delete(repo: Repo, name: str, *, force: bool = False) -> BranchInfo:
     bi = info(repo, ref)
     repo.store.delete_ref(ref, commit)
     return bi
+
+
+def rename(repo: Repo, old: str, new: str, *, force: bool = False) -> BranchInfo:
+    """Rename branch ``old`` to ``new`` (HEAD follows if it was on ``old``).
+    The new ref starts a reflog of its own; the old one's is dropped, as in
+    git."""
+    check_name(new)
+    oref, nref = ref_of(old), ref_of(new)
+    commit = repo.store.read_ref(oref)
+    if commit is None:
+        raise BranchNotFoundError(f"branch '{old}' not found")
+    st = opstate.load(repo)
+    if st is not None and st.get("branch") == oref:
+        raise BranchDeleteRefusedError(f"cannot rename branch '{old}': a {st.get('op')} is in progress on it")
+    if oref == nref:
+        return info(repo, nref)
+    existing = repo.store.read_ref(nref)
+    if existing is not None and not force:
+        raise BranchExistsError(f"a branch named '{new}' already exists")
+    if existing is not None and repo.head().branch == nref:
+        raise BranchDeleteRefusedError(f"cannot force update the current branch '{new}'")
+    was_current = repo.head().branch == oref
+    msg = f"branch: renamed {oref} to {nref}"
+    repo.store.update_ref(nref, commit, existing, msg)
+    if was_current:
+        repo.store.set_head(nref, msg)
+    repo.store.delete_ref(oref, commit)
+    return info(repo, nref)
 
 
 @dataclass
