@@ -40,12 +40,16 @@ def load_litellm():
         return _litellm
     with _lock:
         if _litellm is None:
-            os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+            os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"  # never fetch the price map
             os.environ.setdefault("LITELLM_LOG", "ERROR")
             import inspect
             import logging
 
-            import litellm
+            try:
+                import litellm
+            except ImportError as e:
+                raise LLMError(f"cannot load litellm: {e}",
+                               hints=("install it with: pip install 'litellm>=1.50,<2'",)) from None
 
             litellm.suppress_debug_info = True
             litellm.drop_params = True  # a parameter a provider lacks is dropped, not an error
