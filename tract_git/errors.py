@@ -100,3 +100,96 @@ class LLMError(TractError):
 
 class ModelNotConfiguredError(LLMError):
     """An operation needs a model and none is configured."""
+
+
+# --- branches, merge and rewrites (issue 3) --------------------------------
+class InvalidRefNameError(TractError):
+    """A branch name git would not accept (``..``, ``~``, spaces, ``.lock``...)."""
+
+
+class BranchExistsError(TractError):
+    """A branch of that name already exists."""
+
+
+class BranchNotFoundError(TractError):
+    """No branch of that name."""
+
+
+class BranchDeleteRefusedError(TractError):
+    """Deleting the current branch, or one not merged without ``-D``."""
+
+    exit_code = 1
+
+
+class DetachedHeadError(TractError):
+    """The operation needs HEAD on a branch."""
+
+
+class NoOperationInProgressError(TractError):
+    """``--continue``/``--abort``/``resolve`` with no such operation stopped."""
+
+
+class NotInConflictError(TractError):
+    """``resolve`` named an entry that is not in conflict."""
+
+
+class UnresolvedConflictsError(ConflictError):
+    """``--continue`` while conflicts are still unresolved."""
+
+
+class ReorderRefusedError(TractError):
+    """A reorder that would break the conversation, without ``--force``."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, *, problems: list[str] | tuple = (), hints=()):
+        super().__init__(message, hints=hints)
+        self.problems = list(problems)
+
+# --- compression and budgets (issue 5) -------------------------------------
+
+
+class CompressError(TractError):
+    """A compress could not be made (an empty range, a summary over its
+    target, the branch moved under it)."""
+
+
+class CompressValidationError(CompressError):
+    """The result of a compress failed its checks (a pinned entry changed,
+    kept entries reordered); nothing was written to the branch."""
+
+
+class PlanError(UsageError):
+    """A compress plan that cannot be read or does not fit the context."""
+
+
+class PinnedOverBudgetError(BudgetError):
+    """The pinned entries alone do not fit in the token budget."""
+
+
+# --- sub-agents and sync (issue 6) ------------------------------------------
+
+
+class UnknownAgentError(TractError):
+    """No sub-agent of that name in the store."""
+
+
+class AgentExistsError(TractError):
+    """``spawn`` refused: a sub-agent of that name exists already."""
+
+
+class HistoryPrunedError(TractError):
+    """The sub-agent history behind a collapse was pruned by gc; only the
+    collapse commit (output, summary, provenance trailer) remains."""
+
+    exit_code = 1
+
+
+class RemoteError(TractError):
+    """A remote could not be reached or read, or the transport failed."""
+
+
+class PushRejectedError(TractError):
+    """The remote refused a push (for example, not a fast-forward)."""
+
+    exit_code = 1

@@ -7,11 +7,15 @@ llm, compression, agents), so the facade stays a thin layer over
 
 from __future__ import annotations
 
+from .agents import AgentsMixin
+from .branches import BranchesMixin
+from .compress import CompressMixin
+from .bulk import BulkMixin
 from .core import CoreMixin
 from .llm import LLMMixin
 
 
-class Tract(LLMMixin, CoreMixin):
+class Tract(AgentsMixin, BranchesMixin, CompressMixin, LLMMixin, BulkMixin, CoreMixin):
     """An agent's context, kept in a tract store.
 
     >>> with Tract.open("/tmp/ctx") as t:          # doctest: +SKIP

@@ -15,16 +15,22 @@ from ..errors import InvalidInputError, UsageError
 class Ctx:
     """What the top-level options set up; commands ask it for the repo."""
 
-    def __init__(self, tract_dir: str | None, color: str):
+    def __init__(self, tract_dir: str | None, color: str, agent: str | None = None):
         self.tract_dir = tract_dir
         self.color = color
+        self.agent = agent  # -A NAME: work in that sub-agent's context
         self._repo = None
 
     def repo(self):
         if self._repo is None:
             from ..ops.repo import Repo
 
-            self._repo = Repo.open(self.tract_dir)
+            repo = Repo.open(self.tract_dir)
+            if self.agent:
+                from ..ops.agents import open_agent
+
+                repo = open_agent(repo, self.agent)
+            self._repo = repo
         return self._repo
 
     @property
@@ -104,3 +110,36 @@ def read_content(text: str | None, file: str | None, *, what: str = "content") -
 
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+
+
+class EntryRefCommand(click.Command):
+    """A command whose arguments may be negative positions (``tract pin -1``,
+    ``tract show -2``): a token such as ``-1`` is an argument, not an
+    option, while unknown options (``--frob``, ``-x``) are still refused."""
+
+    def __init__(self, *args, **kw):
+        kw.setdefault("context_settings", {})["ignore_unknown_options"] = True
+        super().__init__(*args, **kw)
+
+    def parse_args(self, ctx, args):
+        takes_value = {}
+        for p in self.params:
+            if isinstance(p, click.Option):
+                for o in p.opts + p.secondary_opts:
+                    takes_value[o] = not (p.is_flag or p.count)
+        for o in ctx.help_option_names:
+            takes_value[o] = False
+        skip = False
+        for a in args:
+            if skip:
+                skip = False
+                continue
+            if a == "--":
+                break
+            if not a.startswith("-") or a == "-" or a[1:].isdigit():
+                continue
+            name = a.split("=", 1)[0] if a.startswith("--") else a[:2]
+            if name not in takes_value:
+                raise click.NoSuchOption(name, ctx=ctx)
+            skip = takes_value[name] and (a == name)
+        return super().parse_args(ctx, args)

@@ -3,12 +3,12 @@ from __future__ import annotations
 import click
 
 from ..ops import commit as _commit
-from ._common import emit_json, pass_ctx
+from ._common import EntryRefCommand, emit_json, pass_ctx
 from ._render import commit_line
 
 
 def priority_command(name: str, priority: str, help_text: str):
-    @click.command(name, help=help_text)
+    @click.command(name, help=help_text, cls=EntryRefCommand)
     @click.argument("entry")
     @click.option("-m", "--message", metavar="MSG", help="Commit message (default: generated).")
     @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")

@@ -5,9 +5,19 @@ from __future__ import annotations
 from ._common import Ctx, echo, fmt_tokens, short, style
 
 
+def branch_label(ref: str | None) -> str:
+    """``refs/heads/main`` -> ``main``; a sub-agent's
+    ``refs/tract/agents/researcher/heads/main`` -> ``researcher:main``."""
+    ref = ref or ""
+    if ref.startswith("refs/tract/agents/") and "/heads/" in ref:
+        agent, _, branch = ref[len("refs/tract/agents/"):].partition("/heads/")
+        return f"{agent}:{branch}"
+    return ref.replace("refs/heads/", "", 1)
+
+
 def commit_line(ctx: Ctx, res) -> None:
     """``[main 1a2b3c4] user: hello`` and a token line, like git commit."""
-    where = (res.branch or "").replace("refs/heads/", "") or "detached HEAD"
+    where = branch_label(res.branch) or "detached HEAD"
     echo(f"[{where} {short(res.commit)}] {res.subject}")
     n = res.note
     ids = f" {', '.join(i[:12] for i in res.entry_ids)}" if res.entry_ids else ""

@@ -1,20 +1,28 @@
 import click
 
 from ..ops import show as _show
-from ._common import echo, emit_json, fmt_time, fmt_tokens, pass_ctx, short, style
+from ._common import EntryRefCommand, echo, emit_json, fmt_time, fmt_tokens, pass_ctx, short, style
 from .cmd_diff import render_changes
 
 
-@click.command("show")
+@click.command("show", cls=EntryRefCommand)
 @click.argument("what", required=False)
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+@click.option("--dropped", is_flag=True,
+              help="For a compress commit: print exactly the entries its summary replaced.")
+@click.option("-r", "--recursive", is_flag=True,
+              help="With --dropped: expand earlier summaries it folded in, too.")
 @pass_ctx
-def command(ctx, what, as_json):
+def command(ctx, what, as_json, dropped, recursive):
     """Show a commit (default HEAD) or an entry.
 
     WHAT is a revision (HEAD~2, a branch, a hash) or an entry reference (a
     position such as 0 or -1, or an entry id).
     """
+    if dropped or recursive:
+        from .cmd_compress import show_dropped
+
+        return show_dropped(ctx, what, recursive, as_json)
     res = _show.show(ctx.repo(), what)
     if as_json:
         emit_json(res.to_json())
@@ -56,3 +64,19 @@ def command(ctx, what, as_json):
     if res.diff.changes:
         echo()
         render_changes(ctx, res.diff)
+
+
+MAN_EXAMPLES = """
+The last commit, its trailers and what it changed:
+
+    $ tract show
+
+Entry 0 with its headers and token count (a negative position needs "--"):
+
+    $ tract show 0
+    $ tract show -- -1
+
+A message as plain git stores it:
+
+    $ git --git-dir .tract show HEAD:msg/0000001000/000000100000-2f68d72ef028-system
+"""

@@ -63,9 +63,11 @@ CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 
               help="The store to use (default: .tract found walking up; env TRACT_DIR).")
 @click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto",
               show_default=True, help="Colour the output.")
+@click.option("-A", "--agent", envvar="TRACT_AGENT", metavar="NAME",
+              help="Act in sub-agent NAME's context (see tract-spawn(1); env TRACT_AGENT).")
 @click.version_option(__version__, "--version", prog_name="tract")
 @click.pass_context
-def cli(ctx, chdir, tract_dir, color):
+def cli(ctx, chdir, tract_dir, color, agent):
     """tract: version control for an LLM agent's context window, on real git.
 
     Every change to the context is a git commit in a bare repository
@@ -77,7 +79,7 @@ def cli(ctx, chdir, tract_dir, color):
             os.chdir(d)
         except OSError as e:
             raise TractError(f"cannot change to '{d}': {e.strerror}") from None
-    ctx.obj = Ctx(tract_dir, color)
+    ctx.obj = Ctx(tract_dir, color, agent=agent or None)
 
 
 def _print_error(err: TractError) -> None:
@@ -99,7 +101,7 @@ def main(argv: list[str] | None = None) -> None:
         click.echo(e.ctx.get_help() if e.ctx else str(e), err=True)
         code = 129
     except click.UsageError as e:
-        msg = e.format_message().rstrip(".")
+        msg = " ".join(e.format_message().split()).rstrip(".")  # one line
         msg = msg[0].lower() + msg[1:] if msg else msg
         where = f"{prog} {e.ctx.command.name}" if e.ctx and e.ctx.parent else prog
         click.echo(f"error: {msg} (see '{where} -h')", err=True)

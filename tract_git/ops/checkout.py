@@ -18,11 +18,11 @@ class CheckoutResult:
 def checkout(repo: Repo, rev: str, *, detach: bool = False) -> CheckoutResult:
     store = repo.store
     if not detach and not rev.startswith("refs/"):
-        ref = f"refs/heads/{rev}"
+        ref = f"{repo.branch_prefix}{rev}"
         target = store.read_ref(ref)
         if target is not None:
-            store.set_head(ref)
+            repo.set_head(ref)
             return CheckoutResult(rev, target, False)
     commit = repo.resolve(rev)
-    store.set_head(commit)
+    repo.set_head(commit)
     return CheckoutResult(None, commit, True)

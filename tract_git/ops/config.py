@@ -46,6 +46,28 @@ BRANCH_KEYS: dict = {
     "budget": _positive_int,
     "warn": _warn,
 }
+
+
+def _compile_strategy(v):
+    if str(v) not in ("full", "window", "compress"):
+        raise ConfigError(f"unknown compile strategy '{v}' (expected one of: full, window, compress)")
+    return str(v)
+
+
+def _non_negative_int(v):
+    try:
+        n = int(str(v).replace("_", ""))
+    except ValueError:
+        raise ConfigError(f"'{v}' is not a whole number") from None
+    if n < 0:
+        raise ConfigError(f"'{v}' must not be negative")
+    return n
+
+
+# compression and budgets (ops/budget.py, ops/compress.py)
+BRANCH_KEYS["compile.strategy"] = _compile_strategy
+BRANCH_KEYS["compress.keepLast"] = _non_negative_int
+
 _SECRET_RE = re.compile(r"(api[_-]?key|secret|password|passwd|credential|auth[_-]?token|bearer)", re.I)
 _KEY_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9-]*(\.[a-zA-Z0-9][a-zA-Z0-9_.-]*)?$")
 
@@ -61,13 +83,13 @@ class ConfigValue:
 
 
 def _check_key(key: str) -> None:
-    if not _KEY_RE.match(key):
-        raise ConfigError(f"invalid config key '{key}'")
-    if _SECRET_RE.search(key):
+    if _SECRET_RE.search(key):  # first, so that e.g. api_key is named a secret
         raise ConfigError(
             f"refusing to store '{key}': secrets are never written into a store",
             hints=("pass API keys as arguments or environment variables (e.g. OPENAI_API_KEY)",),
         )
+    if not _KEY_RE.match(key):
+        raise ConfigError(f"invalid config key '{key}'")
 
 
 def get(repo: Repo, key: str) -> ConfigValue | None:

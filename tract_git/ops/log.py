@@ -44,12 +44,14 @@ class LogEntry:
 
 
 def log(repo: Repo, rev: str | None = None, *, max_count: int | None = None,
-        first_parent: bool = False) -> list[LogEntry]:
+        first_parent: bool = False, hide: tuple = ()) -> list[LogEntry]:
+    """Commits reachable from ``rev`` (default HEAD), newest first, except
+    those reachable from a commit in ``hide``."""
     if rev is None and repo.head().commit is None:
         return []
     start = repo.resolve(rev)
     out: list[LogEntry] = []
-    for c in repo.store.walk(start, first_parent=first_parent):
+    for c in repo.store.walk(start, first_parent=first_parent, hide=hide):
         if max_count is not None and len(out) >= max_count:
             break
         subject, body, trailers = parse_message(c.message)

@@ -3,10 +3,8 @@ caches, hooks, entry resolution and the compare-and-swap commit loop."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import random
 import time
 from dataclasses import dataclass, field
 
@@ -21,8 +19,10 @@ from ..errors import (
 )
 from ..model import Entry
 from ..store import codec
+from ..store import locks as _locks
 from ..store.hooks import HookRunner
 from ..store.repo import (
+    AGENTS_PREFIX,
     NOTES_REF,
     Head,
     Item,
@@ -139,11 +139,19 @@ class CommitResult:
 
 
 class Repo:
-    """An open store with the state operations share."""
+    """An open store with the state operations share.
 
-    def __init__(self, store: Store):
+    ``head_ref`` is the symbolic ref this Repo treats as its HEAD: ``HEAD``
+    for the main context, ``refs/tract/agents/<agent>/HEAD`` for a
+    sub-agent (see ``for_agent``).  Everything that reads or moves "HEAD"
+    (``head``, ``resolve(None)``, ``set_head``, ``commit_loop``) goes
+    through it, so every operation works in a sub-agent's context unchanged.
+    """
+
+    def __init__(self, store: Store, head_ref: str = "HEAD"):
         self.store = store
         self.path = store.path
+        self.head_ref = head_ref
         self.counter = _tokens.Counter(store.get_config("tract.encoding") or _tokens.DEFAULT_ENCODING)
         self.hooks = HookRunner(store.path, store.get_config("core.hooksPath"))
         self._entry_cache: dict[str, Entry] = {}
@@ -157,14 +165,52 @@ class Repo:
     def open(cls, path: str | None = None, *, cwd: str | None = None) -> "Repo":
         return cls(Store.open(locate(path, cwd=cwd)))
 
+    # -------------------------------------------------------------- agents
+    @property
+    def agent(self) -> str | None:
+        """The sub-agent this Repo works on, None for the main context."""
+        if self.head_ref.startswith(AGENTS_PREFIX):
+            return self.head_ref[len(AGENTS_PREFIX):].rsplit("/", 1)[0]
+        return None
+
+    @property
+    def branch_prefix(self) -> str:
+        """Where this context's branches live: ``refs/heads/`` or
+        ``refs/tract/agents/<agent>/heads/``."""
+        a = self.agent
+        return f"{AGENTS_PREFIX}{a}/heads/" if a else "refs/heads/"
+
+    def for_agent(self, agent: str | None) -> "Repo":
+        """The same store seen from a sub-agent's context (``None``: the
+        main one).  Shares the store, token counter and caches."""
+        head_ref = f"{AGENTS_PREFIX}{agent}/HEAD" if agent else "HEAD"
+        if head_ref == self.head_ref:
+            return self
+        other = object.__new__(Repo)
+        other.__dict__.update(self.__dict__)
+        other.head_ref = head_ref
+        return other
+
+    def set_head(self, target: str, message: str = "") -> None:
+        """Point this context's HEAD at a branch ref or a commit."""
+        self.store.set_head(target, message, name=self.head_ref)
+
     # ------------------------------------------------------------- reading
     def head(self) -> Head:
-        return self.store.head()
+        if self.head_ref == "HEAD":
+            return self.store.head()
+        if self.store.read_ref(self.head_ref) is None and not self.store.ref_exists(self.head_ref):
+            # a sub-agent without its HEAD (fetched from a remote): its main
+            branch = self.branch_prefix + "main"
+            return Head(branch, self.store.read_ref(branch))
+        return self.store.head(self.head_ref)
 
     def resolve(self, rev: str | None) -> str:
         """A revision to a commit id; None means HEAD."""
+        if self.head_ref != "HEAD" and rev is not None:
+            rev = self._agent_rev(rev)
         if rev is None or rev == "HEAD":
-            h = self.store.head()
+            h = self.head()
             if h.commit is None:
                 raise BadRevisionError(
                     f"HEAD has no commits yet (branch '{h.short_branch}' is unborn)"
@@ -173,6 +219,20 @@ class Repo:
                 )
             return h.commit
         return self.store.resolve(rev)
+
+    def _agent_rev(self, rev: str) -> str:
+        """In a sub-agent's context, ``HEAD~2`` and branch names mean the
+        agent's own HEAD and branches."""
+        for head in ("HEAD", "@"):
+            if rev.startswith(head) and rev[len(head):][:1] in ("", "~", "^") and rev != "HEAD":
+                return self.resolve(None) + rev[len(head):]
+        name = rev
+        for sep in ("~", "^"):
+            name = name.split(sep, 1)[0]
+        if name and name != "HEAD" and self.store.valid_ref_name(self.branch_prefix + name) \
+                and self.store.read_ref(self.branch_prefix + name):
+            return self.branch_prefix + rev
+        return rev
 
     def items(self, commit: str | None) -> list[Item]:
         if commit is None:
@@ -197,7 +257,20 @@ class Repo:
             uniq = list(dict.fromkeys(missing))
             for oid, data in zip(uniq, self.store.read_blobs(uniq)):
                 cache[oid] = codec.decode(data, blob=oid)
-        return [cache[i.blob].with_(id=i.id, key=i.key) for i in items]
+        # a copy of the cached entry with its place (id, key): what
+        # ``with_(id=, key=)`` gives, without dataclasses.replace re-running
+        # __init__ per entry (a third of a 10,000-entry compile)
+        new = object.__new__
+        out = []
+        append = out.append
+        for i in items:
+            e = new(Entry)
+            d = e.__dict__
+            d.update(cache[i.blob].__dict__)
+            d["id"] = i.id
+            d["key"] = i.key
+            append(e)
+        return out
 
     def tokens_of(self, item: Item) -> int:
         n = self.counter.cached(item.blob)
@@ -249,12 +322,16 @@ class Repo:
         if not ref:
             raise UnknownEntryError("empty entry reference")
         body = ref[1:] if ref.startswith("#") else ref
+        pos_error = None
         if body.lstrip("-").isdigit() and len(body.lstrip("-")) <= 6:
             pos = int(body)
             n = len(items)
             if -n <= pos < n:
                 return pos % n, items[pos]
-            raise UnknownEntryError(f"no entry at position {pos} (the context has {n} entries)")
+            pos_error = UnknownEntryError(f"no entry at position {pos} (the context has {n} entries)")
+            if body != ref or ref.startswith("-") or len(ref) < 4:
+                raise pos_error
+            # 4+ digits past the end: an entry id prefix made of digits only?
         low = ref.lower()
         if len(low) >= 4 and all(ch in "0123456789abcdef" for ch in low):
             hits = [(i, it) for i, it in enumerate(items) if it.id.startswith(low)]
@@ -262,6 +339,8 @@ class Repo:
                 return hits[0]
             if len(hits) > 1:
                 raise UnknownEntryError(f"entry id prefix '{ref}' is ambiguous")
+        if pos_error is not None:
+            raise pos_error
         # a commit that touched an entry
         try:
             rc = self.store.resolve(ref)
@@ -280,6 +359,8 @@ class Repo:
 
     # ------------------------------------------------------------- writing
     def new_entry_id(self, parent: str | None, key: str, blob: str, salt: str = "") -> str:
+        import hashlib  # lazily: read-only commands never need it
+
         h = hashlib.sha1(f"{parent or ''}\0{key}\0{blob}\0{salt}".encode()).hexdigest()
         return h[:12]
 
@@ -325,6 +406,8 @@ class Repo:
         ``ref`` defaults to the branch HEAD points at (or HEAD itself when
         detached).
         """
+        import random  # lazily: read-only commands never need it
+
         store = self.store
         if lock_timeout is None:
             lock_timeout = float(os.environ.get("TRACT_LOCK_TIMEOUT", "5"))
@@ -333,8 +416,8 @@ class Repo:
         msg_cache: dict[str, str] = {}
         for attempt in range(max_attempts):
             if ref is None:
-                head = store.head()
-                target_ref, detached = (head.branch, False) if head.branch else ("HEAD", True)
+                head = self.head()
+                target_ref, detached = (head.branch, False) if head.branch else (self.head_ref, True)
                 tip = head.commit
             else:
                 target_ref, detached = ref, False
@@ -347,11 +430,12 @@ class Repo:
                 if message not in msg_cache:
                     msg_cache[message] = self.check_message_hook(message, op)
                 message = msg_cache[message]
+            subject = parse_message(message)[0]  # as the commit-msg hook left it
             commit = store.create_commit(change.tree, parents, message)
             try:
                 log = reflog or f"{op}: {change.subject}"
                 if detached:
-                    store.update_head_detached(commit, tip, log)
+                    store.update_head_detached(commit, tip, log, self.head_ref)
                 else:
                     store.update_ref(target_ref, commit, tip, log)  # type: ignore[arg-type]
             except RefRaceError:
@@ -359,6 +443,8 @@ class Repo:
                 delay = min(delay * 2, 0.05)
                 continue
             except RefLockedError:
+                if _locks.recover(store.path, [target_ref]):
+                    continue  # a dead writer's lock: removed, try again at once
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(random.uniform(delay / 2, delay))
@@ -366,24 +452,28 @@ class Repo:
                 continue
             note = self._make_note(commit, parents[0] if parents else None, change)
             try:
-                store.add_notes({commit: note.to_json()})
+                store.add_notes({commit: note.to_json()}, lock_timeout=lock_timeout)
             except RefUpdateError:
                 pass  # the note is recomputed on demand; the commit has landed
             self._note_cache[commit] = note
             if post_hook:
                 self.run_hook("post-commit", op=op, refuse=False)
-            return CommitResult(commit, tip, change.tree, change.subject, op, note,
+            return CommitResult(commit, tip, change.tree, subject, op, note,
                                 None if detached else target_ref)
         raise RefUpdateError(
             f"could not update {ref or 'HEAD'}: lost the race to other writers {max_attempts} times"
         )
 
     def _make_note(self, commit: str, first_parent: str | None, change: Change) -> TokenNote:
-        if change.context_tokens is None or change.entries is None:
+        parent_note = self.note(first_parent) if first_parent else None
+        if change.context_tokens is None or change.entries is None or (
+                parent_note is not None and parent_note.approximate and not self.counter.approximate):
+            # no total known, or the parent's total is an approximation that
+            # an exact count can now replace: count the whole context
             n = self.compute_note(commit)
             n.extra.update(change.note_extra)
             return n
-        parent_total = self.note(first_parent).context_tokens if first_parent else 0
+        parent_total = parent_note.context_tokens if parent_note is not None else 0
         return TokenNote(change.context_tokens - parent_total, change.context_tokens,
                          change.entries, self.counter.label, self.counter.approximate,
                          dict(change.note_extra))

@@ -44,10 +44,12 @@ def _is_position(s: str) -> bool:
 def show(repo: Repo, what: str | None = None) -> ShownCommit | ShownEntry:
     """``what`` is a revision (shown as a commit) or an entry reference
     (position, entry id); a bare number is a position."""
+    if what is None:
+        repo.resolve(None)  # an unborn branch says so
     what = what or "HEAD"
     if not _is_position(what):
         try:
-            commit = repo.store.resolve(what)
+            commit = repo.resolve(what)
         except BadRevisionError:
             commit = None
         if commit is not None:

@@ -92,3 +92,9 @@ def status(repo: Repo) -> Status:
         level=budget_level(tokens, budget, warn), encoding=enc, approximate=approx,
         in_progress=in_progress,
     )
+
+
+# merge, rebase, cherry-pick and revert stopped on conflicts
+from .opstate import describe as _describe_op_state  # noqa: E402
+
+IN_PROGRESS_CHECKS.append(_describe_op_state)

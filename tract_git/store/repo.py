@@ -28,9 +28,11 @@ from ..errors import (
     TractError,
 )
 from . import keys as _keys
+from . import locks as _locks
 
 FORMAT_VERSION = 1
 NOTES_REF = "refs/notes/tract"
+AGENTS_PREFIX = "refs/tract/agents/"
 SETTINGS_FILE = "settings.json"
 MSG_DIR = "msg"
 DEFAULT_BRANCH = "main"
@@ -89,6 +91,10 @@ class Head:
     def short_branch(self) -> str | None:
         if self.branch and self.branch.startswith("refs/heads/"):
             return self.branch[len("refs/heads/"):]
+        if self.branch and self.branch.startswith(AGENTS_PREFIX):  # a sub-agent's branch
+            agent, sep, rest = self.branch[len(AGENTS_PREFIX):].partition("/heads/")
+            if sep:
+                return rest
         return self.branch
 
 
@@ -337,10 +343,22 @@ class Store:
         repo = self.repo
         out: list[Item] = []
         append = out.append
+        new = object.__new__
         for b in msg:
+            if b.filemode != TREE:  # not ours (a commit made by plain git)
+                continue
             for e in repo[b.id]:
-                key, eid, role = e.name.rsplit("-", 2)
-                append(Item(key, eid, role, str(e.id)))
+                try:
+                    key, eid, role = e.name.rsplit("-", 2)
+                except ValueError:
+                    continue
+                if e.filemode != BLOB:
+                    continue
+                # Item(key, eid, role, blob) without the frozen __init__'s
+                # four object.__setattr__ calls (10,000 items per compile)
+                it = new(Item)
+                it.__dict__.update(key=key, id=eid, role=role, blob=str(e.id))
+                append(it)
         return out
 
     def last_item(self, tree: str | None) -> Item | None:
@@ -349,15 +367,22 @@ class Store:
         msg = self._msg_tree(tree)
         if msg is None or len(msg) == 0:
             return None
-        last_bucket = self.repo[msg[len(msg) - 1].id]
-        e = last_bucket[len(last_bucket) - 1]
-        return parse_item_name(e.name, str(e.id))
+        for b in range(len(msg) - 1, -1, -1):
+            be = msg[b]
+            if be.filemode != TREE:  # not ours (a commit made by plain git)
+                continue
+            bucket = self.repo[be.id]
+            for n in range(len(bucket) - 1, -1, -1):
+                e = bucket[n]
+                if e.filemode == BLOB and e.name.count("-") >= 2:
+                    return parse_item_name(e.name, str(e.id))
+        return None
 
     def count_items(self, tree: str) -> int:
         msg = self._msg_tree(tree)
         if msg is None:
             return 0
-        return sum(len(self.repo[b.id]) for b in msg)
+        return len(self.read_items(tree))
 
     def read_settings(self, tree: str) -> dict:
         t = self.repo[tree]
@@ -387,6 +412,11 @@ class Store:
                 by_bucket.setdefault(_keys.bucket(name), []).append((name, blob))
             for bkey, items in by_bucket.items():
                 be = msgb.get(bkey)
+                if be is not None and all(blob is None for _, blob in items):
+                    old = repo[be.id]
+                    if len(old) <= len(items) and {e.name for e in old} <= {n for n, _ in items}:
+                        msgb.remove(bkey)  # the whole bucket goes: no need to edit it
+                        continue
                 bt = repo.TreeBuilder(repo[be.id]) if be is not None else repo.TreeBuilder()
                 for name, blob in items:
                     if blob is None:
@@ -469,15 +499,47 @@ class Store:
         except (pygit2.GitError, OSError) as e:
             raise _wrap_write_error(e, "commit") from None
 
-    def walk(self, start: str, *, first_parent: bool = False, topo: bool = True) -> Iterator[CommitData]:
+    def walk(self, start: str, *, first_parent: bool = False, topo: bool = True,
+             hide: Iterable[str] = ()) -> Iterator[CommitData]:
+        """Commits reachable from ``start`` but not from any of ``hide``,
+        children before parents.
+
+        A topological walk has to read the whole history before it yields
+        anything, so ``log -n 20`` would cost O(history).  Until the first
+        merge the order is forced (each commit has one parent), so that
+        stretch is followed parent by parent, lazily; only past a merge
+        does the full walk run (skipping what was already yielded)."""
+        repo = self.repo
+
+        def data(c) -> CommitData:
+            a = c.author
+            return CommitData(str(c.id), str(c.tree_id), tuple(str(p) for p in c.parent_ids),
+                              c.message, a.name, a.email, a.time, a.offset, c.commit_time)
+
+        done = 0
+        hide = list(hide)
+        if topo and not hide:
+            c = repo[pygit2.Oid(hex=start)]
+            if c.type != pygit2.GIT_OBJECT_COMMIT:
+                c = c.peel(pygit2.Commit)
+            while True:
+                yield data(c)
+                done += 1
+                parents = c.parent_ids
+                if not parents:
+                    return
+                if len(parents) > 1:
+                    break
+                c = repo[parents[0]]
         flags = pygit2.GIT_SORT_TOPOLOGICAL | pygit2.GIT_SORT_TIME if topo else pygit2.GIT_SORT_NONE
-        w = self.repo.walk(pygit2.Oid(hex=start), flags)
+        w = repo.walk(pygit2.Oid(hex=start), flags)
+        for h in hide:
+            w.hide(pygit2.Oid(hex=h))
         if first_parent:
             w.simplify_first_parent()
-        for c in w:
-            a = c.author
-            yield CommitData(str(c.id), str(c.tree_id), tuple(str(p) for p in c.parent_ids),
-                             c.message, a.name, a.email, a.time, a.offset, c.commit_time)
+        for i, c in enumerate(w):
+            if i >= done:
+                yield data(c)
 
     def merge_base(self, a: str, b: str) -> str | None:
         r = self.repo.merge_base(pygit2.Oid(hex=a), pygit2.Oid(hex=b))
@@ -489,16 +551,25 @@ class Store:
         return self.repo.descendant_of(pygit2.Oid(hex=descendant), pygit2.Oid(hex=ancestor))
 
     # ------------------------------------------------------------------ refs
-    def head(self) -> Head:
+    def head(self, name: str = "HEAD") -> Head:
+        """Where ``HEAD`` (or another symbolic ref used as a HEAD, such as a
+        sub-agent's ``refs/tract/agents/<agent>/HEAD``) points."""
         repo = self.repo
         try:
-            ref = repo.lookup_reference("HEAD")
+            ref = repo.lookup_reference(name)
         except (KeyError, pygit2.GitError) as e:
-            raise NotAStoreError(f"store has no HEAD: {e}") from None
+            raise NotAStoreError(f"store has no {name}: {e}") from None
         if ref.type == _SYMBOLIC:
             name = ref.target
             return Head(name, self.read_ref(name))
         return Head(None, str(ref.target))
+
+    def ref_exists(self, name: str) -> bool:
+        try:
+            self.repo.lookup_reference(name)
+            return True
+        except (KeyError, ValueError, pygit2.GitError):
+            return False
 
     def read_ref(self, name: str) -> str | None:
         try:
@@ -550,28 +621,35 @@ class Store:
                 raise RefRaceError(f"ref {name} moved while updating it") from None
             raise _wrap_write_error(e, f"ref {name}") from None
 
-    def update_head_detached(self, new: str, old: str, message: str) -> None:
+    def update_head_detached(self, new: str, old: str, message: str, name: str = "HEAD") -> None:
         try:
-            ref = self.repo.lookup_reference("HEAD")
+            ref = self.repo.lookup_reference(name)
             if ref.type == _SYMBOLIC or str(ref.target) != old:
-                raise RefRaceError("HEAD moved while updating it")
+                raise RefRaceError(f"{name} moved while updating it")
             ref.set_target(pygit2.Oid(hex=new), message)
         except RefUpdateError:
             raise
         except (pygit2.GitError, OSError) as e:
             if "does not match" in str(e).lower():
-                raise RefRaceError("HEAD moved while updating it") from None
-            raise _wrap_write_error(e, "HEAD") from None
+                raise RefRaceError(f"{name} moved while updating it") from None
+            raise _wrap_write_error(e, name) from None
 
-    def set_head(self, target: str, message: str = "") -> None:
-        """Point HEAD at a branch (``refs/heads/x``) or detach it at a commit."""
+    def set_head(self, target: str, message: str = "", name: str = "HEAD") -> None:
+        """Point HEAD (or the symbolic ref ``name``) at a branch
+        (``refs/heads/x``) or detach it at a commit."""
         try:
-            if target.startswith("refs/"):
+            if name != "HEAD":
+                if target.startswith("refs/"):
+                    self.repo.create_reference_symbolic(name, target, True, message=message or None)
+                else:
+                    self.repo.create_reference_direct(name, pygit2.Oid(hex=target), True,
+                                                      message=message or None)
+            elif target.startswith("refs/"):
                 self.repo.set_head(target)
             else:
                 self.repo.set_head(pygit2.Oid(hex=target))
         except (pygit2.GitError, OSError) as e:
-            raise _wrap_write_error(e, "HEAD") from None
+            raise _wrap_write_error(e, name) from None
 
     def delete_ref(self, name: str, old: str | None = None) -> None:
         try:
@@ -616,6 +694,22 @@ class Store:
         except Exception:
             return False
 
+    # ------------------------------------------------------------------ bulk
+    def identity(self, kind: str) -> str:
+        """``Name <email> <time> <tz>`` for ``AUTHOR`` or ``COMMITTER``,
+        as a commit made now would carry it."""
+        from .fastimport import ident
+
+        s = self._signature(kind)
+        return ident(s.name, s.email, s.time, s.offset)
+
+    def write_chain(self, parent: str | None, commits: list, extra_blobs: list = ()) -> list[str]:
+        """A linear chain of commits (and extra blobs) written as one pack;
+        see :mod:`tract_git.store.fastimport`.  Moves no ref."""
+        from . import fastimport
+
+        return fastimport.write_chain(self.path, parent, commits, extra_blobs)
+
     # ----------------------------------------------------------------- notes
     def _notes_tree(self):
         tip = self.read_ref(NOTES_REF)
@@ -638,32 +732,36 @@ class Store:
         return None
 
     def add_notes(self, notes: dict[str, str], *, message: str = "Notes added by tract",
-                  retries: int = 200) -> None:
+                  retries: int = 200, lock_timeout: float | None = None) -> None:
         """Add (or replace) notes under ``refs/notes/tract``, fanned out as
-        ``ab/cdef...``; compare-and-swap on the notes ref, retried."""
+        ``ab/cdef...``; compare-and-swap on the notes ref, retried.  A held
+        lock is waited on up to ``lock_timeout`` seconds (default: as long
+        as the retries last), then ``RefLockedError``."""
         if not notes:
             return
         repo = self.repo
-        blobs = {c: repo.create_blob(text.encode("utf-8")) for c, text in notes.items()}
-        groups: dict[str, list[str]] = {}
-        for c in notes:
-            groups.setdefault(c[:2], []).append(c)
+        try:
+            blobs = {c: repo.create_blob(text.encode("utf-8")) for c, text in notes.items()}
+        except (pygit2.GitError, OSError) as e:
+            raise _wrap_write_error(e, "notes") from None
+        self.add_note_blobs({c: str(b) for c, b in blobs.items()}, message=message, retries=retries,
+                            lock_timeout=lock_timeout)
+
+    def add_note_blobs(self, blobs: dict[str, str], *, message: str = "Notes added by tract",
+                       retries: int = 200, lock_timeout: float | None = None) -> None:
+        """Like :meth:`add_notes` for notes already written as blobs
+        (commit id -> blob id), e.g. in a pack by a bulk import: one notes
+        commit for all of them."""
+        if not blobs:
+            return
+        repo = self.repo
+        blobs = {c: pygit2.Oid(hex=b) for c, b in blobs.items()}
         delay = 0.0005
+        deadline = None if lock_timeout is None else time.monotonic() + lock_timeout
         for attempt in range(retries):
             tip = self.read_ref(NOTES_REF)
             try:
-                base = repo[tip].tree if tip else None
-                root = repo.TreeBuilder(base) if base is not None else repo.TreeBuilder()
-                for prefix, commits in groups.items():
-                    se = root.get(prefix)
-                    sub = repo.TreeBuilder(repo[se.id]) if se is not None and se.filemode == TREE \
-                        else repo.TreeBuilder()
-                    for c in commits:
-                        sub.insert(c[2:], blobs[c], BLOB)
-                        if root.get(c) is not None:  # a flat note git wrote
-                            root.remove(c)
-                    root.insert(prefix, sub.write(), TREE)
-                tree = root.write()
+                tree = self._notes_tree_with(repo[tip].tree if tip else None, blobs)
                 sig = self._signature("COMMITTER")
                 commit = repo.create_commit(None, sig, sig, message + "\n", tree,
                                             [pygit2.Oid(hex=tip)] if tip else [])
@@ -672,16 +770,71 @@ class Store:
             try:
                 self.update_ref(NOTES_REF, str(commit), tip, "notes: " + message)
                 return
-            except (RefRaceError, RefLockedError):
+            except (RefRaceError, RefLockedError) as e:
+                if isinstance(e, RefLockedError) and _locks.recover(self.path, [NOTES_REF]):
+                    continue
+                if isinstance(e, RefLockedError) and deadline is not None and time.monotonic() > deadline:
+                    raise
                 time.sleep(delay)
                 delay = min(delay * 2, 0.05)
         raise RefUpdateError(f"could not update {NOTES_REF}: too many concurrent writers")
 
-    def all_notes(self) -> dict[str, str]:
-        tree = self._notes_tree()
+    def _notes_tree_with(self, base, blobs: dict) -> "pygit2.Oid":
+        """The notes tree ``base`` with ``blobs`` (commit id -> blob oid)
+        added, fanned out as ``ab/cdef...``."""
+        repo = self.repo
+        groups: dict[str, list[str]] = {}
+        for c in blobs:
+            groups.setdefault(c[:2], []).append(c)
+        root = repo.TreeBuilder(base) if base is not None else repo.TreeBuilder()
+        for prefix, commits in groups.items():
+            se = root.get(prefix)
+            sub = repo.TreeBuilder(repo[se.id]) if se is not None and se.filemode == TREE \
+                else repo.TreeBuilder()
+            for c in commits:
+                sub.insert(c[2:], blobs[c] if isinstance(blobs[c], pygit2.Oid) else pygit2.Oid(hex=blobs[c]),
+                           BLOB)
+                if root.get(c) is not None:  # a flat note git wrote
+                    root.remove(c)
+            root.insert(prefix, sub.write(), TREE)
+        return root.write()
+
+    def merge_notes(self, theirs: str, *, message: str = "Notes merged by tract",
+                    retries: int = 50) -> str | None:
+        """Merge the notes commit ``theirs`` (e.g. fetched from a remote)
+        into ``refs/notes/tract``: notes are keyed by commit id, so the
+        result is the union of both trees (ours wins where both hold a note
+        for the same commit).  A merge commit with both parents, so pushing
+        afterwards is a fast-forward.  Returns the new notes tip."""
+        repo = self.repo
+        for _ in range(retries):
+            ours = self.read_ref(NOTES_REF)
+            if ours == theirs or (ours and self.is_ancestor(theirs, ours)):
+                return ours
+            try:
+                if ours is None or self.is_ancestor(ours, theirs):
+                    new = theirs
+                else:
+                    mine = self._flatten_notes(repo[ours].tree)
+                    other = self._flatten_notes(repo[theirs].tree)
+                    missing = {c: b for c, b in other.items() if c not in mine}
+                    tree = self._notes_tree_with(repo[ours].tree, missing)
+                    sig = self._signature("COMMITTER")
+                    new = str(repo.create_commit(None, sig, sig, message + "\n", tree,
+                                                 [pygit2.Oid(hex=ours), pygit2.Oid(hex=theirs)]))
+            except (pygit2.GitError, OSError) as e:
+                raise _wrap_write_error(e, "notes") from None
+            try:
+                self.update_ref(NOTES_REF, new, ours, "notes: " + message)
+                return new
+            except (RefRaceError, RefLockedError) as e:
+                if isinstance(e, RefLockedError):
+                    _locks.recover(self.path, [NOTES_REF])
+                time.sleep(0.002)
+        raise RefUpdateError(f"could not update {NOTES_REF}: too many concurrent writers")
+
+    def _flatten_notes(self, tree) -> dict[str, str]:
         out: dict[str, str] = {}
-        if tree is None:
-            return out
 
         def rec(t, prefix):
             for e in t:
@@ -691,3 +844,7 @@ class Store:
                     out[prefix + e.name] = str(e.id)
         rec(tree, "")
         return out
+
+    def all_notes(self) -> dict[str, str]:
+        tree = self._notes_tree()
+        return {} if tree is None else self._flatten_notes(tree)

@@ -1,0 +1,168 @@
+"""Branches: create, list, delete, switch; names git accepts; git agrees."""
+
+import json
+import os
+
+import pytest
+
+from tract_git.errors import (
+    BadRevisionError,
+    BranchDeleteRefusedError,
+    BranchExistsError,
+    InvalidRefNameError,
+)
+
+
+def _setup(t):
+    t.system("You are terse.")
+    t.user("hi")
+    t.assistant("hello")
+
+
+def test_create_list_switch_and_git_agrees(t, git, fsck):
+    _setup(t)
+    head = t.head
+    info = t.branch("explore")
+    assert (info.name, info.commit, info.current) == ("explore", head, False)
+    assert t.branch == "main"
+    assert git(t.path, "branch", "--format=%(refname:short) %(objectname)").splitlines() == [
+        f"explore {head}", f"main {head}"]
+    t.switch("explore")
+    assert t.branch == "explore"
+    assert git(t.path, "symbolic-ref", "HEAD").strip() == "refs/heads/explore"
+    t.user("tangent")
+    assert [e.content for e in t.entries()][-1] == "tangent"
+    t.switch("main")
+    assert [e.content for e in t.entries()] == ["You are terse.", "hi", "hello"]
+    bs = {b.name: b for b in t.branches()}
+    assert bs["main"].current and not bs["explore"].current
+    assert (bs["explore"].entries, bs["main"].entries) == (4, 3)
+    assert bs["explore"].tokens == t.repo.note(bs["explore"].commit).context_tokens
+    fsck(t.path)
+
+
+def test_branch_is_constant_time_no_copy(t):
+    _setup(t)
+    objdir = os.path.join(t.path, "objects")
+    count = lambda: sum(len(fs) for _, _, fs in os.walk(objdir))  # noqa: E731
+    before = count()
+    t.branch("b1")
+    assert count() == before  # a branch is one ref: no object written
+
+
+def test_settings_and_pins_follow_the_branch(t):
+    _setup(t)
+    t.config("budget", "1000")
+    t.branch("other")
+    t.pin(1)
+    t.config("budget", "500")
+    t.switch("other")
+    assert t.entries()[1].priority == "normal"
+    assert t.config("budget") in ("1000", 1000)
+    t.switch("main")
+    assert t.entries()[1].priority == "pinned"
+    assert t.config("budget") in ("500", 500)
+
+
+def test_cli_branch_listing_and_json(t, cli):
+    _setup(t)
+    assert cli("branch", "feature").out == ""
+    r = cli("branch")
+    assert r.code == 0
+    short = t.head[:7]
+    assert r.out.splitlines() == [
+        f"  feature {short} 3 entries, {t.status().tokens} tokens  assistant: hello",
+        f"* main    {short} 3 entries, {t.status().tokens} tokens  assistant: hello",
+    ]
+    data = json.loads(cli("branch", "--json").out)
+    assert [(b["name"], b["current"], b["entries"]) for b in data] == [("feature", False, 3), ("main", True, 3)]
+    r = cli("switch", "-c", "new", "HEAD~1")
+    assert (r.code, r.out) == (0, "Switched to a new branch 'new'\n")
+    assert t.branch == "new" and len(t.entries()) == 2
+    r = cli("switch", "main")
+    assert (r.code, r.out) == (0, "Switched to branch 'main'\n")
+
+
+@pytest.mark.parametrize("name", ["a..b", "a~1", "has space", "x.lock", "-lead", "a^b", "a:b",
+                                  "a?b", "a*b", "a[b", "a\\b", "/x", "x/", "a//b", ".hidden",
+                                  "a@{1}", "@", "HEAD", "tab\tname"])
+def test_invalid_branch_names(t, cli, refs_of, name, git):
+    _setup(t)
+    before = refs_of(t.path)
+    r = cli("branch", "--", name)
+    assert (r.code, r.out, r.err) == (128, "", f"fatal: '{name}' is not a valid branch name\n")
+    assert refs_of(t.path) == before
+    with pytest.raises(InvalidRefNameError):
+        t.branch(name)
+    if name == "@":  # git-check-ref-format(1) rule 9 forbids it; git branch 2.39 lets it through
+        return
+    # git refuses these too, with the same message
+    g = git(t.path, "branch", "--", name, check=False)
+    assert (g.returncode, g.stderr) == (128, f"fatal: '{name}' is not a valid branch name\n")
+
+
+def test_valid_unusual_names(t, git):
+    _setup(t)
+    for name in ("feature/x", "a.b", "ü-umlaut", "v1.2"):
+        t.branch(name)
+    assert "feature/x" in git(t.path, "branch").split()
+
+
+def test_branch_errors(t, cli, refs_of, fsck):
+    _setup(t)
+    t.branch("x")
+    before = refs_of(t.path)
+    r = cli("branch", "x")
+    assert (r.code, r.err) == (128, "fatal: a branch named 'x' already exists\n")
+    r = cli("branch", "y", "nope")
+    assert (r.code, r.err) == (128, "fatal: bad revision 'nope'\n")
+    r = cli("switch", "nope")
+    assert (r.code, r.err) == (128, "fatal: invalid reference: nope\n"
+                                    "hint: to create it, run 'tract switch -c nope'\n")
+    r = cli("branch", "-d", "nope")
+    assert (r.code, r.err) == (128, "fatal: branch 'nope' not found\n")
+    r = cli("branch", "-d", "main")
+    assert (r.code, r.err) == (1, "error: cannot delete branch 'main': it is the current branch\n"
+                                  "hint: switch to another branch first\n")
+    assert refs_of(t.path) == before
+    with pytest.raises(BranchExistsError):
+        t.branch("x")
+    with pytest.raises(BranchDeleteRefusedError):
+        t.delete_branch("main")
+    with pytest.raises(BadRevisionError):
+        t.switch("nope")
+    fsck(t.path)
+
+
+def test_delete_merged_and_unmerged(t, cli, git):
+    _setup(t)
+    t.branch("merged")
+    t.switch("side", create=True)
+    t.user("only on side")
+    t.switch("main")
+    r = cli("branch", "-d", "side")
+    assert r.code == 1
+    assert r.err == ("error: the branch 'side' is not fully merged\n"
+                     "hint: if you are sure you want to delete it, run 'tract branch -D side'\n")
+    side = t.repo.store.read_ref("refs/heads/side")
+    r = cli("branch", "-D", "side")
+    assert (r.code, r.out) == (0, f"Deleted branch side (was {side[:7]}).\n")
+    r = cli("branch", "-d", "merged")
+    assert r.code == 0 and r.out.startswith("Deleted branch merged (was ")
+    assert git(t.path, "branch", "--format=%(refname:short)").split() == ["main"]
+
+
+def test_branch_on_unborn_head(t, cli):
+    r = cli("branch", "x")
+    assert r.code == 128
+    assert r.err.startswith("fatal: HEAD has no commits yet")
+
+
+def test_detached_head_listing_and_branch(t, cli):
+    _setup(t)
+    t.checkout("HEAD~1")
+    assert t.branch is None
+    r = cli("branch")
+    assert all(not line.startswith("*") for line in r.out.splitlines())
+    t.create_branch("from-detached")
+    assert t.repo.store.read_ref("refs/heads/from-detached") == t.head

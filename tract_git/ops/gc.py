@@ -1,0 +1,83 @@
+"""Garbage collection with retention.
+
+What is kept (never pruned):
+
+* everything reachable from a ref: branches, ``refs/notes/tract`` (token
+  notes), ``refs/tract/*`` (agents, proposals, archives, kept refs) and HEAD;
+* everything reachable from a reflog entry younger than the retention
+  (``gc.keepDays``, default 30): reset-away tips, undone commits and undone
+  compresses can be brought back with ``tract reset`` until then;
+* unreachable objects younger than the retention (in a cruft pack).
+
+Collapsed sub-agents: with ``tract.agents.history = detach`` a collapse
+points at the sub-agent's history by trailer only, and gc first drops the
+refs of such collapsed agents (``ops.agents.prune``); their history then
+goes like any unreachable object, after the retention.
+
+What a compress replaced is never at risk while its summary exists: the
+entries live in the compress commit's parent, which is reachable as long as
+the compress commit is.  After an undo of the compress the parent is the
+branch tip again; only the compress commit (the summary) itself becomes
+unreachable, and it is kept for the retention like any reset-away tip.
+
+Then everything is packed.  The work is done by the real git binary (see
+``tract_git.store.maintenance`` for why); the result is ``git fsck --strict``
+clean, and a plain ``git gc`` on the store is just as safe.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..errors import ConfigError
+from ..store import maintenance as _m
+from .repo import Repo
+
+DEFAULT_KEEP_DAYS = 30.0
+
+
+@dataclass
+class GcResult:
+    keep_days: float
+    before: _m.StoreSize
+    after: _m.StoreSize
+    agents_pruned: list = field(default_factory=list)
+
+    @property
+    def freed(self) -> int:
+        return self.before.bytes - self.after.bytes
+
+    def to_json(self) -> dict:
+        return {"keep_days": self.keep_days, "before": self.before.to_json(),
+                "after": self.after.to_json(), "freed_bytes": self.freed,
+                "agents_pruned": self.agents_pruned}
+
+
+def keep_days_setting(repo: Repo) -> float:
+    v = repo.store.get_config_local("tract.gc.keepDays")
+    if v is None:
+        return DEFAULT_KEEP_DAYS
+    try:
+        d = float(v)
+    except ValueError:
+        raise ConfigError(f"gc.keepDays: '{v}' is not a number of days") from None
+    if d < 0:
+        raise ConfigError(f"gc.keepDays: '{v}' must not be negative")
+    return d
+
+
+def gc(repo: Repo, *, keep_days: float | None = None, progress=None,
+       git_progress: bool = False) -> GcResult:
+    """Prune what nothing keeps (see the module doc), then pack."""
+    if keep_days is None:
+        keep_days = keep_days_setting(repo)
+    if keep_days < 0:
+        raise ConfigError("--keep-days must not be negative")
+    before = _m.store_size(repo.path)
+    from .agents import prune as prune_agents
+
+    pruned = prune_agents(repo)
+    _m.gc(repo.path, keep_days, progress=progress, git_progress=git_progress)
+    after = _m.store_size(repo.path)
+    repo.compile_cache.clear()
+    return GcResult(keep_days, before, after, pruned)

@@ -1,0 +1,108 @@
+"""Store maintenance with the real ``git`` binary: expire reflogs, prune,
+pack.
+
+Why git and not libgit2: libgit2 has no garbage collector (no prune, no
+repack of unreachable objects, no reflog expiry by date), and git's own
+``gc`` is the reference implementation of exactly the reachability rules a
+tract store needs: every ref (branches, ``refs/notes/tract``,
+``refs/tract/*``) and every reflog entry kept is a root; unreachable
+objects younger than the prune date go to a *cruft pack* (git >= 2.37) so
+they cost little and are still recoverable.  A tract store is a plain bare
+git repository, so this is the store's own tool; running it here keeps
+every other layer free of subprocesses.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass
+
+from ..errors import TractError
+
+
+class GitMissingError(TractError):
+    """The git binary is needed and cannot be run."""
+
+
+@dataclass
+class StoreSize:
+    bytes: int
+    loose_objects: int
+    packs: int
+
+    def to_json(self) -> dict:
+        return {"bytes": self.bytes, "loose_objects": self.loose_objects, "packs": self.packs}
+
+
+def store_size(path: str) -> StoreSize:
+    """Bytes of the object database (loose objects and packs)."""
+    total = loose = packs = 0
+    objects = os.path.join(path, "objects")
+    for root, dirs, files in os.walk(objects):
+        rel = os.path.relpath(root, objects)
+        for f in files:
+            try:
+                total += os.path.getsize(os.path.join(root, f))
+            except OSError:
+                continue
+            if len(rel) == 2 and rel != "..":
+                loose += 1
+            elif rel == "pack" and f.endswith(".pack"):
+                packs += 1
+    return StoreSize(total, loose, packs)
+
+
+def git_binary() -> str:
+    exe = shutil.which("git")
+    if exe is None:
+        raise GitMissingError("tract gc needs the git binary, and none is on PATH")
+    return exe
+
+
+def run_git(path: str, *args: str, stderr_to_terminal: bool = False) -> str:
+    """Run ``git --git-dir <path> <args>``; a failure is a TractError with
+    git's last line of stderr."""
+    cmd = [git_binary(), "--git-dir", path, *args]
+    try:
+        p = subprocess.run(cmd, stdout=subprocess.PIPE,
+                           stderr=None if stderr_to_terminal else subprocess.PIPE, text=True)
+    except OSError as e:
+        raise GitMissingError(f"cannot run git: {e.strerror}") from None
+    if p.returncode != 0:
+        lines = (p.stderr or "").strip().splitlines()
+        raise TractError(f"git {args[0]} failed: {lines[-1] if lines else 'exit ' + str(p.returncode)}")
+    return p.stdout
+
+
+def expire_spec(keep_days: float) -> str:
+    """A git approxidate for "``keep_days`` days ago" ("now" for 0)."""
+    if keep_days <= 0:
+        return "now"
+    return f"{int(round(keep_days * 86400))}.seconds.ago"
+
+
+#: reflog entries of commits still reachable are history, not garbage: kept
+#: at least as long as git keeps them by default, so undo keeps working
+REACHABLE_REFLOG_DAYS = 90.0
+
+
+def gc(path: str, keep_days: float, *, progress=None, git_progress: bool = False) -> None:
+    """Expire reflog entries of unreachable commits older than
+    ``keep_days`` (of reachable ones, older than ``max(keep_days, 90)``),
+    then ``git gc`` with the same prune date and a cruft pack for
+    unreachable objects still inside the retention.  ``progress(stage)`` is
+    called before each step; ``git_progress`` lets git draw its own
+    progress on the terminal."""
+    when = expire_spec(keep_days)
+    reach = expire_spec(max(keep_days, REACHABLE_REFLOG_DAYS))
+    say = progress or (lambda stage: None)
+    say("expiring reflog entries")
+    run_git(path, "reflog", "expire", f"--expire={reach}", f"--expire-unreachable={when}", "--all")
+    say("packing and pruning objects")
+    args = ["-c", f"gc.reflogExpire={reach}", "-c", f"gc.reflogExpireUnreachable={when}",
+            "-c", "gc.autoDetach=false", "gc", f"--prune={when}", "--cruft"]
+    if not git_progress:
+        args.append("--quiet")
+    run_git(path, *args, stderr_to_terminal=git_progress)
