@@ -239,3 +239,27 @@ def test_compiled_context_after_turns_matches_a_fresh_compile(tm, fake_llm, stor
         assert warm.to_anthropic() == cold.to_anthropic()
         assert (warm.commit, warm.tree, warm.token_count) == (cold.commit, cold.tree, cold.token_count)
     assert [m.content for m in warm.messages][-2:] == ["q3", "ok"]
+
+
+def test_chat_stream_iterates_then_holds_the_result(tm, fake_llm, git):
+    fake_llm.reply("one two three", usage=(4, 3))
+    s = tm.chat_stream("count")
+    assert list(s) == ["one ", "two ", "three"]
+    assert s.result.text == "one two three" and s.result.usage.total_tokens == 7
+    assert s.result.commit == tm.head
+    tm.user("more")
+    fake_llm.reply("four five")
+    assert tm.generate_stream().text == "four five"
+    assert git(tm.path, "log", "-1", "--format=%s") == "assistant: four five\n"
+
+
+def test_chat_stream_error_is_raised_and_nothing_written(tm, fake_llm):
+    tm.user("q")
+    before = state(tm.path)
+    fake_llm.error(401)
+    s = tm.chat_stream("again")
+    with pytest.raises(LLMError) as ei:
+        list(s)
+    assert str(ei.value) == "model call failed: openai/gpt-4o-mini: authentication failed (HTTP 401): fake error 401"
+    assert s.result is None
+    assert state(tm.path) == before
