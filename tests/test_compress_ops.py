@@ -76,7 +76,7 @@ def test_offline_summary_is_labelled_and_bounded(t):
     res = t.compress(target_tokens=60)
     s = res.summary
     assert s.name == "offline-extractive"
-    assert s.content.startswith("[offline-extractive summary of 16 entries]\n- user: Question")
+    assert s.content.startswith("[offline-extractive summary of 16 entries]\n- ")
     assert res.summary_source == "offline-extractive"
     assert res.summary_tokens <= 60
     assert ("Tract-Summary-Source", "offline-extractive") in _trailers(t)
