@@ -239,3 +239,22 @@ def test_offline_summary_is_the_compression_summarizer(parent):
 
     assert res.summary.splitlines()[0] == summarize.header(2)
     assert "one two three" in res.summary
+
+
+def test_agent_has_its_own_branches(parent, git):
+    child = parent.spawn("r")
+    child.assistant("on main")
+    child.switch("alt", create=True)
+    child.assistant("on alt")
+    assert child.branch == "alt"
+    assert sorted(b.name for b in child.branches()) == ["alt", "main"]
+    assert [b.name for b in parent.branches()] == ["main"]
+    assert git(parent.path, "symbolic-ref", "refs/tract/agents/r/HEAD").strip() == \
+        "refs/tract/agents/r/heads/alt"
+    assert git(parent.path, "symbolic-ref", "HEAD").strip() == "refs/heads/main"
+    child.switch("main")
+    res = child.merge("alt")
+    assert res.status == "fast-forward"
+    assert child.entries()[-1].content == "on alt"
+    assert child.log("alt", n=1)[0].subject == "assistant: on alt"
+    assert [a.branch for a in parent.agents()] == ["main"]

@@ -326,7 +326,7 @@ class Repo:
                 raise UnknownEntryError(f"entry id prefix '{ref}' is ambiguous")
         # a commit that touched an entry
         try:
-            rc = self.store.resolve(ref)
+            rc = self.resolve(ref)
         except BadRevisionError:
             raise UnknownEntryError(f"unknown entry '{ref}'") from None
         cd = self.store.commit(rc)
