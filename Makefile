@@ -5,7 +5,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test bench clean
+.PHONY: demo test bench docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,10 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
+
+# regenerate man/tract-<cmd>.1, the command list in man/tract.1 and docs/cli.md
+docs: $(STAMP)
+	$(BIN)/python -m tract_git.docgen man/
 
 clean:
 	rm -rf $(VENV) build *.egg-info

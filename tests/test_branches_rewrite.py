@@ -304,3 +304,64 @@ def test_json_outputs(forked, cli):
     r = cli("cherry-pick", "feat", "--json")
     d = json.loads(r.out)
     assert (d["op"], d["status"], d["branch"], d["new"]) == ("cherry-pick", "done", "main", t.head)
+
+
+def test_crash_mid_rebase_leaves_branch_at_old_tip(forked, monkeypatch, refs_of, fsck):
+    t = forked
+    t.user("main more")
+    t.switch("feat")
+    for i in range(4):
+        t.user(f"f{i}")
+    before = refs_of(t.path)
+    from tract_git.store.repo import Store
+
+    real = Store.create_commit
+    calls = {"n": 0}
+
+    def dying(self, *a, **kw):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt  # killed half-way
+        return real(self, *a, **kw)
+
+    monkeypatch.setattr(Store, "create_commit", dying)
+    with pytest.raises(KeyboardInterrupt):
+        t.rebase("main")
+    monkeypatch.setattr(Store, "create_commit", real)
+    assert refs_of(t.path) == before
+    assert t.status().in_progress == []  # no stopped state was left behind
+    res = t.rebase("main")  # nothing left over blocks a new attempt
+    assert res.status == "done" and len(res.picked) == 4
+    fsck(t.path)
+
+
+def test_crash_at_final_ref_move_mid_merge(forked, monkeypatch, refs_of):
+    t = forked
+    t.user("m")
+    t.switch("feat")
+    t.user("f")
+    t.switch("main")
+    before = refs_of(t.path)
+    from tract_git.store.repo import RefLockedError, Store
+
+    def locked(self, *a, **kw):
+        raise RefLockedError("cannot lock ref refs/heads/main")
+
+    monkeypatch.setattr(Store, "update_ref", locked)
+    monkeypatch.setenv("TRACT_LOCK_TIMEOUT", "0")
+    with pytest.raises(RefLockedError):
+        t.merge("feat")
+    assert refs_of(t.path) == before
+
+
+def test_reset_to_reflog_after_rebase(forked, cli):
+    t = forked
+    t.user("m")
+    t.switch("feat")
+    t.user("f")
+    old = t.head
+    t.rebase("main")
+    assert t.head != old
+    r = cli("reset", "--hard", "feat@{1}")
+    assert r.code == 0, r.err
+    assert t.head == old

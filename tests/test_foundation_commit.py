@@ -9,6 +9,7 @@ import re
 import pytest
 
 from tract_git.store import codec
+from foundation_fsck import fsck_after  # noqa: F401  (git fsck --strict after every test)
 
 LINE_RE = re.compile(r"^\[main ([0-9a-f]{7})\] (.*)\n (\w+)(?: ([0-9a-f, ]+))?: ([+-][\d,]+) tokens "
                      r"\(context ([\d,]+) tokens, (\d+) entries\)\n$")
@@ -344,3 +345,19 @@ def test_tree_layout_is_fanned_out(t, git):
     assert [t.entries()[i].content for i in range(30)] == [f"m{i}" for i in range(30)]
     top = git(t.path, "ls-tree", "HEAD").split()
     assert top[1] == "tree" and top[3] == "msg"
+
+
+def test_digit_only_id_prefix_past_the_end(t):
+    """A 4+ digit reference past the last position is tried as an entry id
+    prefix (ids are hex and may start with digits only)."""
+    from tract_git.errors import UnknownEntryError
+
+    ids = [t.user(f"m{i}").entry_ids[0] for i in range(40)]
+    usable = [i for i in ids if i[:4].isdigit() and int(i[:4]) >= 40
+              and sum(j.startswith(i[:4]) for j in ids) == 1]
+    assert usable, ids  # ids are fixed (fixed clock and author)
+    assert t.pin(usable[0][:4]).entry_ids == [usable[0]]
+    with pytest.raises(UnknownEntryError, match=r"no entry at position 9999 \(the context has 40 entries\)"):
+        t.pin("9999")
+    with pytest.raises(UnknownEntryError, match=r"no entry at position 40 "):
+        t.pin("40")

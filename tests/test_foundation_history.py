@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from foundation_fsck import fsck_after  # noqa: F401  (git fsck --strict after every test)
 
 
 @pytest.fixture
@@ -121,16 +122,17 @@ def test_undo_on_unborn_or_fresh_store(t, cli):
     assert (r.code, r.out, r.err) == (1, "", "error: nothing to undo on main\n")
 
 
-@pytest.mark.parametrize("rev, idx", [
-    ("HEAD", 0), ("main", 0), ("refs/heads/main", 0), ("HEAD~3", 3), ("HEAD^", 1), ("HEAD^^", 2),
-    ("HEAD~1^", 2), ("main~4", 4), ("@", 0), ("main@{1}", 1), ("@{1}", 1), ("HEAD@{2}", 2),
-    ("@{3}", 3),
-])
-def test_revision_syntax(five, cli, rev, idx):
+REVS = [("HEAD", 0), ("main", 0), ("refs/heads/main", 0), ("HEAD~3", 3), ("HEAD^", 1), ("HEAD^^", 2),
+        ("HEAD~1^", 2), ("main~4", 4), ("@", 0), ("main@{1}", 1), ("@{1}", 1), ("HEAD@{2}", 2),
+        ("@{3}", 3)]
+
+
+def test_revision_syntax(five, cli):
     t, c = five
-    r = cli("log", "-n", "1", "--json", rev, store=t.path)
-    assert r.code == 0, r.err
-    assert json.loads(r.out)[0]["commit"] == c[idx]
+    for rev, idx in REVS:
+        r = cli("log", "-n", "1", "--json", rev, store=t.path)
+        assert r.code == 0, (rev, r.err)
+        assert json.loads(r.out)[0]["commit"] == c[idx], rev
 
 
 def test_revision_hashes(five, cli):
@@ -160,3 +162,62 @@ def test_unborn_head_revision(t, cli):
     assert (r.code, r.err) == (128, "fatal: bad revision 'HEAD'\n")
     r = cli("reset", "--hard", "HEAD", store=t.path)
     assert r.code == 128
+
+
+def test_reset_soft_to_head_is_a_no_op(five, cli):
+    t, c = five
+    r = cli("reset", "--soft", "HEAD", store=t.path)
+    assert (r.code, r.out, r.err) == (0, f"HEAD is now at {c[0][:7]} user: five\n", "")
+    assert t.head == c[0]
+
+
+def test_reset_soft_squashes_a_commit_that_landed_meanwhile(five, git):
+    """The squash is built on the tip it replaces: a commit another writer
+    landed after reset read HEAD is kept in the squashed context."""
+    from tract_git.ops import reset as _reset
+
+    t, c = five
+    repo = t.repo
+    real_resolve = repo.resolve
+    landed = []
+
+    def resolve(rev):
+        out = real_resolve(rev)
+        if rev is None and not landed:  # reset has read HEAD: another writer commits
+            from tract_git import Tract
+
+            with Tract.open(t.path) as other:
+                landed.append(other.user("landed meanwhile").commit)
+        return out
+
+    repo.resolve = resolve
+    res = _reset.reset(repo, "HEAD~2", mode="soft")
+    repo.resolve = real_resolve
+    assert res.parent == landed[0]
+    assert contents(t) == ["one", "two", "three", "four", "five", "landed meanwhile"]
+    assert git(t.path, "rev-parse", "HEAD~1").strip() == c[2]
+
+
+def test_undo_a_checkout_returns_to_the_branch(five, cli, git):
+    t, c = five
+    cli("checkout", "HEAD~2", store=t.path)
+    r = cli("undo", store=t.path)
+    assert r.code == 0, r.err
+    assert git(t.path, "symbolic-ref", "HEAD").strip() == "refs/heads/main"
+    assert t.head == c[0]
+    # a commit made while detached is undone on HEAD alone
+    cli("checkout", "HEAD~1", store=t.path)
+    t.user("detached work")
+    assert t.undo().new == c[1]
+    assert git(t.path, "symbolic-ref", "-q", "HEAD", check=False).returncode == 1
+    assert git(t.path, "rev-parse", "main").strip() == c[0]
+
+
+def test_unborn_branch_commands(t, cli):
+    for args, out in ((("diff",), ""), (("show",), None), (("reflog",), ""), (("log", "--oneline"), "")):
+        r = cli(*args, store=t.path)
+        if out is None:
+            assert (r.code, r.out, r.err) == (128, "", "fatal: HEAD has no commits yet (branch 'main' is unborn)\n"
+                                                       "hint: add a message first, e.g. tract user 'hello'\n")
+        else:
+            assert (r.code, r.out) == (0, out), (args, r.err)

@@ -6,6 +6,7 @@ import os
 import subprocess
 
 import pytest
+from foundation_fsck import fsck_after  # noqa: F401  (git fsck --strict after every test)
 
 NO_DIR = {"TRACT_DIR": None}  # CliRunner deletes a variable set to None
 
@@ -57,7 +58,8 @@ def test_init_tract_dir_env_and_option(cli, tmp_path):
     r = cli("init", env={"TRACT_DIR": str(tmp_path / "fromenv")})
     assert r.out == f"Initialized empty tract store in {tmp_path}/fromenv/\n"
     r = cli("--tract-dir", str(tmp_path / "fromopt"), "init", env=NO_DIR)
-    assert r.code == 0
+    assert r.out == f"Initialized empty tract store in {tmp_path}/fromopt/\n"
+    assert not (tmp_path / ".tract").exists()
     # --tract-dir selects the store for every command
     r = cli("--tract-dir", str(tmp_path / "fromenv"), "user", "hi", env=NO_DIR)
     assert r.code == 0, r.err
@@ -189,3 +191,34 @@ def test_api_open_without_create_raises(tmp_path):
 
     with pytest.raises(NotAStoreError):
         Tract.open(tmp_path / "none", create=False)
+
+
+def test_api_open_without_path(tmp_path, monkeypatch):
+    from tract_git import Tract
+
+    monkeypatch.delenv("TRACT_DIR", raising=False)
+    monkeypatch.chdir(tmp_path)
+    with Tract.open() as t:
+        assert t.path == str(tmp_path / ".tract")
+        t.user("hi")
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    monkeypatch.chdir(tmp_path / "a" / "b")
+    with Tract.open() as t:  # found walking up
+        assert t.path == str(tmp_path / ".tract")
+        assert [e.content for e in t.entries()] == ["hi"]
+    monkeypatch.setenv("TRACT_DIR", str(tmp_path / "env-store"))
+    with Tract.open() as t:
+        assert t.path == str(tmp_path / "env-store")
+
+
+def test_every_command_has_help(cli):
+    from tract_git.cli.main import command_names
+
+    names = command_names()
+    assert {"init", "commit", "system", "user", "assistant", "tool", "edit", "pin", "unpin", "skip",
+            "compile", "log", "status", "show", "diff", "reset", "checkout", "reflog", "undo",
+            "config"} <= set(names)
+    for name in names:
+        r = cli(name, "--help", env=NO_DIR)
+        assert (r.code, r.err) == (0, ""), name
+        assert r.out.startswith(f"Usage: tract {name} "), name

@@ -9,6 +9,7 @@ import math
 import pytest
 
 from tract_git import tokens
+from foundation_fsck import fsck_after  # noqa: F401  (git fsck --strict after every test)
 
 # tiktoken itself, its BPE file found offline the way tract finds it
 ENC = tokens.encoder("o200k_base")

@@ -217,3 +217,24 @@ def test_api_key_is_never_written_into_the_store(store_path, fake_llm, monkeypat
         for f in files:
             with open(os.path.join(root, f), "rb") as fh:
                 assert b"SECRET" not in fh.read(), os.path.join(root, f)
+
+
+def test_compiled_context_after_turns_matches_a_fresh_compile(tm, fake_llm, store_path):
+    """chat/generate seed the compile cache with the new context; it must
+    be exactly what compiling the snapshot from scratch gives."""
+    tm.system("sys")
+    tm.chat("q1")
+    tm.user("u2", type="reasoning")
+    fake_llm.reply(tool_calls=[{"id": "c1", "name": "get_weather", "arguments": {"city": "x"}}])
+    tm.generate(tools=TOOLS)
+    tm.tool("out", tool_call_id="c1")
+    tm.generate()
+    tm.chat("q3")
+    warm = tm.compile()
+    with Tract.open(store_path) as fresh:
+        cold = fresh.compile()
+        assert warm.to_dicts() == cold.to_dicts()
+        assert warm.to_openai() == cold.to_openai()
+        assert warm.to_anthropic() == cold.to_anthropic()
+        assert (warm.commit, warm.tree, warm.token_count) == (cold.commit, cold.tree, cold.token_count)
+    assert [m.content for m in warm.messages][-2:] == ["q3", "ok"]

@@ -85,7 +85,9 @@ class Counter:
         enc = encoder(self.encoding)
         if enc is None:
             return -(-len(text.encode("utf-8")) // 4)
-        return len(enc.encode(text, disallowed_special=()))
+        # the same count as encode(text, disallowed_special=()) (special
+        # tokens read as plain text), without its search for special tokens
+        return len(enc.encode_ordinary(text))
 
     def count_entry(self, entry, blob: str | None = None) -> int:
         """Tokens of an entry: its content plus its tool calls' JSON."""

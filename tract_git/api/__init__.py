@@ -10,11 +10,12 @@ from __future__ import annotations
 from .agents import AgentsMixin
 from .branches import BranchesMixin
 from .compress import CompressMixin
+from .bulk import BulkMixin
 from .core import CoreMixin
 from .llm import LLMMixin
 
 
-class Tract(AgentsMixin, BranchesMixin, CompressMixin, LLMMixin, CoreMixin):
+class Tract(AgentsMixin, BranchesMixin, CompressMixin, LLMMixin, BulkMixin, CoreMixin):
     """An agent's context, kept in a tract store.
 
     >>> with Tract.open("/tmp/ctx") as t:          # doctest: +SKIP

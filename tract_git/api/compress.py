@@ -44,7 +44,14 @@ class CompressMixin:
         """Compile within ``budget`` tokens (default: the branch budget) with
         ``strategy`` full, window or compress (default: the branch's
         ``compile.strategy``, else full)."""
-        return _budget.compile_budget(self.repo, rev, budget, strategy)
+        summarizer = None
+        eff = strategy or self.repo.settings(self.repo.head().commit).get("compile.strategy")
+        if eff == "compress":
+            from ..compress_llm import model_summarizer, wants_model
+
+            if wants_model(self.repo):
+                summarizer = model_summarizer(self.repo)
+        return _budget.compile_budget(self.repo, rev, budget, strategy, summarizer=summarizer)
 
     def gc(self, *, keep_days: float | None = None, progress=None):
         """Prune unreachable history older than the retention, then pack."""

@@ -43,7 +43,7 @@ MAN_EXIT_STATUS = """
 """
 
 
-@click.command("branch")
+@click.command("branch", help=__doc__)
 @click.argument("name", required=False)
 @click.argument("start", required=False)
 @click.option("-d", "--delete", "delete", is_flag=True, help="Delete branch NAME (it must be merged into HEAD).")

@@ -22,3 +22,18 @@ def command(ctx, rev, detach, as_json):
         echo(f"HEAD is now at {short(res.commit)} (detached)")
     else:
         echo(f"Switched to branch '{res.branch}'")
+
+
+MAN_EXAMPLES = """
+Look at the context as it was three commits ago (HEAD detaches):
+
+    $ tract checkout HEAD~3
+    HEAD is now at b2b04f0 (detached)
+
+Go back to the branch:
+
+    $ tract checkout main
+    Switched to branch 'main'
+"""
+
+MAN_SEE_ALSO = "git-checkout(1)"

@@ -23,14 +23,27 @@ from ..ops import compile as _compile
 from ._common import echo, pass_ctx
 
 MAN_EXAMPLES = """
-tract compile -f text
-    Print the current context as a readable transcript.
+The current context as a readable transcript:
 
-tract compile --budget 8000 --strategy window --tokens
-    At most 8000 tokens: drop the oldest unpinned entries; print the count on stderr.
+    $ tract compile -f text
 
-tract config budget 8000 && tract config compile.strategy compress && tract compile
-    Keep the branch within 8000 tokens, compressing when it grows over.
+At most 8000 tokens, dropping the oldest unpinned entries; the count on stderr:
+
+    $ tract compile --budget 8000 --strategy window --tokens
+
+Keep the branch within 8000 tokens, compressing when it grows over:
+
+    $ tract config budget 8000
+    $ tract config compile.strategy compress
+    $ tract compile
+
+The messages for the OpenAI Chat Completions API:
+
+    $ tract compile
+
+The Anthropic Messages API shape, at an older commit:
+
+    $ tract compile -f anthropic HEAD~3
 """
 
 

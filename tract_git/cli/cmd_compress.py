@@ -33,20 +33,30 @@ from ._common import echo, emit_json, fmt_tokens, pass_ctx, read_content, short
 from ._render import commit_line
 
 MAN_EXAMPLES = """
-tract compress --summary "We agreed on the API; open question: auth."
-    Fold everything but the last 8 entries into the given summary.
+Fold everything but the last 8 entries (and the leading system prompt) into a
+summary you wrote; pinned entries stay as they are:
 
-tract compress 1..40 --target-tokens 200
-    Summarize entries 1 to 40 offline (or with compress.model) in at most 200 tokens.
+    $ tract compress --summary "We agreed on the API; open question: auth."
 
-tract compress --dry-run > plan.txt; $EDITOR plan.txt; tract compress --plan plan.txt
-    Print the plan, change actions (keep, combine, drop) per entry, then run it.
+Summarize entries 1 to 40 in at most 200 tokens, with the compress model if
+one is configured, else offline:
 
-tract compress --model openai/gpt-4o-mini --keep-last 4
-    Summarize with a model, keeping the last 4 entries.
+    $ tract compress 1..40 --target-tokens 200
 
-tract show --dropped HEAD
-    Print exactly what the last compress replaced; `tract undo` restores it.
+Review the plan, change keep/combine/drop per entry, then run it:
+
+    $ tract compress --dry-run > plan.txt
+    $ $EDITOR plan.txt
+    $ tract compress --plan plan.txt --summary-file summary.txt
+
+Summarize with a model, keeping the last 4 entries:
+
+    $ tract compress --model openai/gpt-4o-mini --keep-last 4
+
+What the last compress replaced, and how to get it back:
+
+    $ tract show --dropped HEAD
+    $ tract undo
 """
 
 MAN_EXIT_STATUS = """
@@ -125,7 +135,7 @@ def command(ctx, range_spec, summary, summary_file, model, offline, target_token
 
 
 def _tokens(repo, plan) -> dict:
-    return {p.item.blob: repo.counter.count_entry(p.entry, p.item.blob) for p in plan.items}
+    return _compress.plan_tokens(repo, plan)
 
 
 def _totals(res) -> str:

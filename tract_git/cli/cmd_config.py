@@ -52,3 +52,33 @@ def _fmt(v) -> str:
     if isinstance(v, list):
         return ",".join(str(x) for x in v)
     return str(v)
+
+
+MAN_EXAMPLES = """
+Set a token budget for this branch (a versioned setting: makes a commit):
+
+    $ tract config budget 8000
+
+Warn at 75% and at 100% of the budget:
+
+    $ tract config warn 75,100
+
+Read one setting, list them all:
+
+    $ tract config budget
+    $ tract config -l
+
+Machine-local settings go to the store's git config under [tract]:
+
+    $ tract config encoding cl100k_base
+"""
+
+MAN_EXIT_STATUS = """
+1   reading a key that is not set, setting a branch setting to the value
+    it already has, unsetting a key that is not set, or a commit-msg hook
+    refused the config commit
+129 a usage error: an invalid key or value, or a key that looks like a secret (API keys
+    are never stored)
+"""
+
+MAN_SEE_ALSO = "tract-status(1), git-config(1)"

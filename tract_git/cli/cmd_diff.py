@@ -49,7 +49,11 @@ def command(ctx, a, b, as_json, exit_code, stat):
     With no revision: what the last commit changed (HEAD^ against HEAD).
     With A: A against HEAD.  With A and B: A against B.  Shows entries
     added, removed, edited, pinned/unpinned/skipped and moved, with token
-    deltas.
+    deltas.  Entries are matched by id, so an edited or moved entry shows as
+    one change, not a removal and an addition.
+
+    With --exit-code the answer is the exit status: 1 when the contexts
+    differ, 0 when they do not (like git diff --exit-code).
     """
     res = _diff.diff(ctx.repo(), a, b)
     if as_json:
@@ -64,3 +68,29 @@ def command(ctx, a, b, as_json, exit_code, stat):
         render_changes(ctx, res)
     if exit_code and res.changes:
         click.get_current_context().exit(1)
+
+
+MAN_EXAMPLES = """
+What the last commit changed:
+
+    $ tract diff
+
+The context three commits ago against now, counted by kind:
+
+    $ tract diff --stat HEAD~3
+    1 pinned, 1 edited; tokens +1
+
+Use it in a script: exit 1 when two contexts differ:
+
+    $ tract diff --exit-code main experiment || echo "contexts differ"
+
+Plain git shows the same change message by message:
+
+    $ git --git-dir .tract diff HEAD~1 HEAD
+"""
+
+MAN_EXIT_STATUS = """
+1   with --exit-code: the two contexts differ
+"""
+
+MAN_SEE_ALSO = "git-diff(1)"

@@ -26,3 +26,23 @@ def command(ctx, entry, content, file, ctype, message, as_json):
         emit_json(res.to_json())
     else:
         commit_line(ctx, res)
+
+
+MAN_EXAMPLES = """
+Fix a typo in the last entry (a negative position needs "--" before it):
+
+    $ tract edit -- -1 "Strings are immutable, so slice them: s[::-1]."
+
+Replace entry 3 with the contents of a file and change its type:
+
+    $ tract edit 3 -F answer.md -t artifact
+
+Name the entry by its id (or a unique prefix of 4 or more digits):
+
+    $ tract edit 8dbe5a7c "4."
+"""
+
+MAN_EXIT_STATUS = """
+1   a pre-commit or commit-msg hook refused the commit; nothing was written
+1   the entry already has that content
+"""

@@ -22,14 +22,19 @@ from ..ops import gc as _gc
 from ._common import echo, emit_json, pass_ctx
 
 MAN_EXAMPLES = """
-tract gc
-    Prune what is unreachable and older than gc.keepDays (default 30), then pack.
+Prune what is unreachable and older than gc.keepDays (default 30 days), then
+pack:
 
-tract config gc.keepDays 7 && tract gc
-    Keep undone and reset-away history for a week only.
+    $ tract gc
 
-tract gc --keep-days 0 --json
-    Prune everything unreachable now; print sizes as JSON.
+Keep undone and reset-away history for a week only:
+
+    $ tract config gc.keepDays 7
+    $ tract gc
+
+Prune everything unreachable now, and print the sizes as JSON:
+
+    $ tract gc --keep-days 0 --json
 """
 
 

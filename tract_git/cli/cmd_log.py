@@ -13,7 +13,13 @@ from ._common import echo, emit_json, fmt_time, fmt_tokens, pass_ctx, short, sty
 @pass_ctx
 def command(ctx, rev, max_count, oneline, first_parent, as_json):
     """Show the history of the context: each commit's kind, subject,
-    tokens added and context total."""
+    tokens added and context total.
+
+    REV (default HEAD) is any revision: a branch, HEAD~3, a hash, main@{1}.
+    The kind is the commit's Tract-Op trailer (append, edit, pin, config...;
+    "external" for a commit made by plain git).  Token counts come from the
+    notes in refs/notes/tract, computed on the fly where a note is missing.
+    """
     repo = ctx.repo()
     entries = _log.log(repo, rev, max_count=max_count, first_parent=first_parent)
     if as_json:
@@ -43,3 +49,19 @@ def command(ctx, rev, max_count, oneline, first_parent, as_json):
             for line in e.body.splitlines():
                 echo(f"    {line}".rstrip())
         echo()
+
+
+MAN_EXAMPLES = """
+The last five commits, one line each (kind, tokens added, context total):
+
+    $ tract log -n 5 --oneline
+    551e319 (HEAD -> main) config       +0       15  set budget = 1000
+    02964ca edit         +1       15  edit assistant 8dbe5a7c: 4.
+
+Plain git reads the same history; the token notes show up because tract init
+sets notes.displayRef:
+
+    $ git --git-dir .tract log -n 1
+"""
+
+MAN_SEE_ALSO = "git-log(1)"

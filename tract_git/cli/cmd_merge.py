@@ -55,7 +55,7 @@ MAN_EXIT_STATUS = """
 """
 
 
-@click.command("merge")
+@click.command("merge", help=__doc__)
 @click.argument("branch", required=False)
 @click.option("-s", "--strategy", default="ours-first", show_default=True, metavar="STRATEGY",
               help="Order of entries appended on both sides: ours-first, theirs-first, interleave; "
@@ -98,3 +98,10 @@ def command(ctx, branch, strategy, message, no_ff, cont, abort, as_json):
     else:
         echo(f"Merge made by the '{res.strategy}' strategy.")
         commit_line(ctx, res.commit)
+        info = res.extra.get("llm")
+        if info:
+            cost = "unknown" if info["cost"] is None else f"${info['cost']:.6f}"
+            u = info["usage"]
+            echo(f" model {info['model']}: {u['prompt_tokens']} prompt + {u['completion_tokens']} "
+                 f"completion tokens, cost {cost}; {res.extra['resolved']} conflicts resolved, "
+                 f"{res.extra['dropped']} entries dropped, {res.extra['rewritten']} rewritten")

@@ -48,7 +48,7 @@ MAN_EXIT_STATUS = """
 """
 
 
-@click.command("rebase")
+@click.command("rebase", help=__doc__)
 @click.argument("upstream", required=False)
 @click.option("--continue", "cont", is_flag=True, help="Go on after resolving the conflicts.")
 @click.option("--skip", is_flag=True, help="Drop the commit that stopped and go on.")

@@ -24,3 +24,19 @@ def command(ctx, ref, max_count, as_json):
         return
     for i, e in enumerate(entries):
         echo(f"{style(ctx, short(e.new), fg='yellow')} {name}@{{{i}}}: {e.message}")
+
+
+MAN_EXAMPLES = """
+Every position of HEAD, newest first:
+
+    $ tract reflog -n 3
+    551e319 HEAD@{0}: config: set budget = 1000
+    02964ca HEAD@{1}: edit: edit assistant 8dbe5a7c: 4.
+    0c18a22 HEAD@{2}: append: assistant: 4
+
+Go back to where main was before its last change:
+
+    $ tract reset --hard main@{1}
+"""
+
+MAN_SEE_ALSO = "git-reflog(1)"

@@ -42,7 +42,7 @@ MAN_EXIT_STATUS = """
 """
 
 
-@click.command("reorder", context_settings={"ignore_unknown_options": True})
+@click.command("reorder", help=__doc__, context_settings={"ignore_unknown_options": True})
 @click.argument("entries", nargs=-1, required=True)
 @click.option("--before", metavar="ENTRY", help="Put the entries before ENTRY.")
 @click.option("--after", metavar="ENTRY", help="Put the entries after ENTRY.")

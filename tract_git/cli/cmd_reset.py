@@ -16,10 +16,17 @@ from ._render import commit_line
 def command(ctx, rev, mode, as_json):
     """Move the current branch to REV.
 
-    --hard (default): the branch and its context become REV's.  --soft: the
-    history since REV is squashed into one commit whose context is the
-    current one.  Nothing is lost before gc: the old tip stays in the reflog
-    (tract reflog) and `tract undo` brings it back.
+    --hard (the default): the branch moves to REV and the context becomes
+    REV's; the commits after REV leave the branch.
+
+    --soft: the context stays as it is now, but the history since REV is
+    squashed into one new commit on top of REV (kind "reset", with a
+    Tract-Squashed-From trailer naming the old tip).  A store has no index
+    or working tree, so this is what keeping your changes means here.
+
+    With a detached HEAD, HEAD itself moves.  Nothing is lost before gc: the
+    old tip stays in the reflog (tract reflog), and `tract undo` or
+    `tract reset --hard @{1}` brings it back.
     """
     repo = ctx.repo()
     old = repo.resolve(None)
@@ -37,3 +44,20 @@ def command(ctx, rev, mode, as_json):
             emit_json(d)
         else:
             commit_line(ctx, res)
+
+
+MAN_EXAMPLES = """
+Drop the last two commits from the branch (their entries leave the context):
+
+    $ tract reset --hard HEAD~2
+
+Squash the history since main~5 into one commit, keeping today's context:
+
+    $ tract reset --soft main~5
+
+Changed your mind? The old tip is in the reflog:
+
+    $ tract undo
+"""
+
+MAN_SEE_ALSO = "git-reset(1)"

@@ -1,5 +1,6 @@
-"""Resolve one conflicting entry of a stopped merge, rebase, cherry-pick or
-revert: keep ours (the current branch; in a rebase, the upstream side),
+"""Resolve a conflicting entry.
+
+For a merge, rebase, cherry-pick or revert stopped on conflicts: keep ours (the current branch; in a rebase, the upstream side),
 take theirs (the branch or commit being applied), or give new content.
 Nothing is committed until `--continue` on the stopped command.
 """
@@ -25,7 +26,7 @@ tract resolve 3f9a2b1c --file fixed.txt
 """
 
 
-@click.command("resolve")
+@click.command("resolve", help=__doc__)
 @click.argument("entry")
 @click.option("--ours", is_flag=True, help="Keep ours.")
 @click.option("--theirs", is_flag=True, help="Take theirs.")

@@ -30,7 +30,7 @@ MAN_EXIT_STATUS = """
 """
 
 
-@click.command("revert")
+@click.command("revert", help=__doc__)
 @click.argument("revs", nargs=-1)
 @click.option("--continue", "cont", is_flag=True, help="Go on after resolving the conflicts.")
 @click.option("--skip", is_flag=True, help="Drop the commit that stopped and go on.")

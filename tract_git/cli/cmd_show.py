@@ -64,3 +64,19 @@ def command(ctx, what, as_json, dropped, recursive):
     if res.diff.changes:
         echo()
         render_changes(ctx, res.diff)
+
+
+MAN_EXAMPLES = """
+The last commit, its trailers and what it changed:
+
+    $ tract show
+
+Entry 0 with its headers and token count (a negative position needs "--"):
+
+    $ tract show 0
+    $ tract show -- -1
+
+A message as plain git stores it:
+
+    $ git --git-dir .tract show HEAD:msg/0000001000/000000100000-2f68d72ef028-system
+"""

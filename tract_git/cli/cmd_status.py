@@ -8,7 +8,14 @@ from ._common import echo, emit_json, fmt_tokens, pass_ctx, short, style, warn
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 @pass_ctx
 def command(ctx, as_json):
-    """Show the branch, entry count and tokens against the budget."""
+    """Show the branch, entry count and tokens against the budget.
+
+    Also says when HEAD is detached, when the branch has no commits yet,
+    and which multi-step operation (a merge, a rebase) is in progress.
+    With a budget set (tract config budget N), a warning goes to standard
+    error at the warning levels (tract config warn; default 80,100 percent
+    of the budget).
+    """
     st = _status.status(ctx.repo())
     if as_json:
         emit_json(st.to_json())
@@ -33,3 +40,24 @@ def command(ctx, as_json):
             warn(f"context is at {st.percent:.0f}% of its budget of {fmt_tokens(st.budget)} tokens")
     else:
         echo("no budget set (tract config budget N)")
+
+
+MAN_EXAMPLES = """
+Where am I, and how full is the context?
+
+    $ tract status
+    On branch main
+    3 entries, 15 tokens
+    budget 1,000: 1.5% used
+
+For a script:
+
+    $ tract status --json | jq .percent
+"""
+
+MAN_EXIT_STATUS = """
+0   success, also when the context is over its budget (status warns on
+    standard error at the warning levels)
+"""
+
+MAN_SEE_ALSO = "tract-config(1)"

@@ -1,5 +1,6 @@
-"""Switch to a branch: HEAD points at refs/heads/NAME, and the context is
-that branch's.  With -c, create NAME first (at START, default HEAD).
+"""Switch to a branch.
+
+HEAD points at refs/heads/NAME, and the context is that branch's.  With -c, create NAME first (at START, default HEAD).
 Refused while a merge, rebase, cherry-pick or revert is stopped on
 conflicts.
 """
@@ -21,7 +22,7 @@ tract switch -c tangent && tract user "Side question..." && tract switch main
 """
 
 
-@click.command("switch")
+@click.command("switch", help=__doc__)
 @click.argument("name")
 @click.argument("start", required=False)
 @click.option("-c", "--create", is_flag=True, help="Create branch NAME (at START, default HEAD) first.")

@@ -19,3 +19,19 @@ def command(ctx, as_json):
         emit_json({"ref": res.ref, "old": res.old, "new": res.new, "undone": res.undone})
     else:
         echo(f"Undid '{res.undone}': {res.ref} is now at {short(res.new)} (was {short(res.old)})")
+
+
+MAN_EXAMPLES = """
+Undo the last change to the current branch (a commit, a reset...):
+
+    $ tract undo
+    Undid 'pin: pin user 3e3f2b94: What is 2+2?': main is now at bfe0fb6 (was 3594840)
+
+Undo twice walks two changes back (it does not toggle):
+
+    $ tract undo && tract undo
+"""
+
+MAN_EXIT_STATUS = """
+1   there is nothing to undo on this branch
+"""

@@ -101,7 +101,7 @@ def main(argv: list[str] | None = None) -> None:
         click.echo(e.ctx.get_help() if e.ctx else str(e), err=True)
         code = 129
     except click.UsageError as e:
-        msg = e.format_message().rstrip(".")
+        msg = " ".join(e.format_message().split()).rstrip(".")  # one line
         msg = msg[0].lower() + msg[1:] if msg else msg
         where = f"{prog} {e.ctx.command.name}" if e.ctx and e.ctx.parent else prog
         click.echo(f"error: {msg} (see '{where} -h')", err=True)

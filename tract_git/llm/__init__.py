@@ -124,9 +124,12 @@ def _status(err) -> int | None:
 
 
 def _malformed_200(err) -> bool:
-    # the OpenAI client turns an undecodable 200 body into an
-    # InternalServerError whose text shows the 200 response
-    # (JSON that is not JSON), or "Empty or invalid response" (not JSON at all)
+    """A 200 response whose body is not a chat completion.  litellm's HTTP
+    path says so with status 200; the OpenAI client's turns it into an
+    InternalServerError showing the 200 response (JSON that is not JSON)
+    or saying "Empty or invalid response" (not JSON at all)."""
+    if _status(err) == 200:
+        return True
     text = str(err)
     return "[200 OK]" in text or "Empty or invalid response from LLM endpoint" in text
 
@@ -155,6 +158,13 @@ def _describe(litellm, err, cfg: CallConfig) -> str:
             text = text.split(sep, 1)[1]
             break
     text = " ".join(text.split())
+    if text.startswith("{"):  # the provider's JSON error body: take its message
+        try:
+            body = json.loads(text)
+            e = body.get("error", body)
+            text = str(e.get("message") or text) if isinstance(e, dict) else str(e)
+        except ValueError:
+            pass
     if len(text) > 200:
         text = text[:197] + "..."
     kind = {401: "authentication failed", 403: "permission denied", 404: "not found",
@@ -218,12 +228,16 @@ def _usage(resp) -> Usage:
     return Usage(p, c, t)
 
 
-def _cost(litellm, resp, cfg: CallConfig) -> float | None:
+def _cost(litellm, resp, cfg: CallConfig, usage: Usage) -> float | None:
+    """USD for the call, from litellm's local price map, by the model name
+    asked for; None for a model it does not price."""
     hidden = getattr(resp, "_hidden_params", None) or {}
     c = hidden.get("response_cost")
     if c is None:
         try:
-            c = litellm.completion_cost(completion_response=resp)
+            p, q = litellm.cost_per_token(model=cfg.model, prompt_tokens=usage.prompt_tokens,
+                                          completion_tokens=usage.completion_tokens)
+            c = p + q
         except Exception:  # an unpriced model: no cost, not an error
             c = None
     try:
@@ -232,13 +246,36 @@ def _cost(litellm, resp, cfg: CallConfig) -> float | None:
         return None
 
 
-def _kwargs(cfg: CallConfig, messages: list[dict], tools) -> dict:
+def _generic_endpoint(litellm, cfg: CallConfig) -> str | None:
+    """The model name to send when ``cfg`` names an OpenAI-compatible
+    endpoint to speak to through litellm's plain HTTP path, else None.
+
+    With a base URL, a bare name (``my-model``), an ``openai/`` one or a
+    name whose prefix is no litellm provider (``meta-llama/Llama-3-8B``)
+    goes through litellm's generic OpenAI-compatible handler
+    (``hosted_vllm``): the OpenAI client that the ``openai`` provider uses
+    re-validates every message against its type schema, which costs about
+    a millisecond per message, a second per turn at 1,000 entries."""
+    if not cfg.base_url:
+        return None
+    prefix, sep, rest = cfg.model.partition("/")
+    if not sep:
+        return cfg.model
+    if prefix == "openai":
+        return rest
+    if prefix not in getattr(litellm, "provider_list", ()):
+        return cfg.model
+    return None
+
+
+def _kwargs(litellm, cfg: CallConfig, messages: list[dict], tools) -> dict:
     kw: dict = {"model": cfg.model, "messages": messages, "timeout": cfg.timeout, "max_retries": 0}
     if cfg.base_url:
         kw["api_base"] = cfg.base_url
-        # a bare model name at a custom endpoint: an OpenAI-compatible server
-        if "/" not in cfg.model:
-            kw["custom_llm_provider"] = "openai"
+        name = _generic_endpoint(litellm, cfg)
+        if name is not None:
+            kw["model"] = name
+            kw["custom_llm_provider"] = "hosted_vllm"
     if cfg.api_key:
         kw["api_key"] = cfg.api_key
     elif cfg.base_url and not os.environ.get("OPENAI_API_KEY"):
@@ -293,9 +330,16 @@ def complete(repo, messages: list[dict], *, operation: str = "chat", model: str 
     if not messages:
         raise LLMError("nothing to send: the context is empty")
     litellm = load_litellm()
-    kw = _kwargs(cfg, messages, tools)
+    kw = _kwargs(litellm, cfg, messages, tools)
     attempts = 0
     t0 = time.perf_counter()
+    shown = []
+    if on_text is not None:
+        user_on_text = on_text
+
+        def on_text(piece: str) -> None:
+            shown.append(True)
+            user_on_text(piece)
     while True:
         attempts += 1
         try:
@@ -304,7 +348,8 @@ def complete(repo, messages: list[dict], *, operation: str = "chat", model: str 
         except LLMError:
             raise
         except Exception as err:  # litellm raises its own classes, and sometimes others
-            if attempts <= cfg.retries and _retryable(litellm, err):
+            # a stream that already showed text is not retried (it would show twice)
+            if attempts <= cfg.retries and not shown and _retryable(litellm, err):
                 delay = cfg.backoff * (2 ** (attempts - 1)) * random.uniform(0.8, 1.2)
                 ra = _retry_after(err)
                 if ra is not None:
@@ -334,11 +379,12 @@ def _completion(litellm, resp, cfg: CallConfig, attempts: int, latency: float) -
     if text is not None and not isinstance(text, str):
         raise LLMError(f"malformed reply from {cfg.model}: message content is not text")
     tool_calls = _checked_tool_calls(getattr(msg, "tool_calls", None))
+    usage = _usage(resp)
     return Completion(
         text=text or "",
         tool_calls=tool_calls,
-        usage=_usage(resp),
-        cost=_cost(litellm, resp, cfg),
+        usage=usage,
+        cost=_cost(litellm, resp, cfg, usage),
         model=cfg.model,
         generation_config=cfg.generation_config,
         response_model=str(getattr(resp, "model", "") or ""),

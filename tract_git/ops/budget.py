@@ -22,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..errors import BudgetError, PinnedOverBudgetError, UsageError
+from . import blobfacts as _facts
 from . import compress as _compress
 from .compile import CompileResult, compile as _compile
 from .repo import Repo
@@ -36,6 +37,37 @@ class BudgetCompileResult(CompileResult):
     strategy: str | None = None
     pinned_tokens: int = 0
     compressed: object = None  # the CompressResult when the compress strategy made one
+
+
+class _LazyDropped(list):
+    """The entries a window left out, decoded only when looked at."""
+
+    def __init__(self, repo: Repo, items: list):
+        super().__init__()
+        self._repo, self._items, self._done = repo, items, False
+
+    def _load(self):
+        if not self._done:
+            self._done = True
+            super().extend(self._repo.entries(self._items))
+
+    def __len__(self):
+        return len(self._items)
+
+    def __iter__(self):
+        self._load()
+        return super().__iter__()
+
+    def __getitem__(self, k):
+        self._load()
+        return super().__getitem__(k)
+
+    def __eq__(self, other):
+        self._load()
+        return list(super().__iter__()) == list(other)
+
+    def __bool__(self):
+        return bool(self._items)
 
 
 def _check_strategy(v):
@@ -106,35 +138,52 @@ def _window(repo: Repo, commit: str, budget: int) -> BudgetCompileResult:
         return BudgetCompileResult(commit, tree, r.messages, r.token_count, r.encoding, r.approximate,
                                    r.dropped, None, budget, "window", r.pinned_tokens)
     items = repo.store.read_items(tree)
-    entries = repo.entries(items)
-    live = [(i, e) for i, e in zip(items, entries) if not e.skipped]
-    pins = [(i, e) for i, e in live if e.pinned]
-    pinned = sum(repo.tokens_of(i) for i, _ in pins)
+    bf = _facts.facts(repo)
+    flags = bf.flags(items)
+    live = [(i, f) for i, f in zip(items, flags) if not f & _facts.SKIP]
+    pinned_items = [i for i, f in live if f & _facts.PINNED]
+    pinned = sum(bf.tokens(pinned_items))
     if pinned > budget:
-        raise _pinned_error(pinned, budget, len(pins))
+        raise _pinned_error(pinned, budget, len(pinned_items))
     avail = budget - pinned
-    keep = [e.pinned for _, e in live]
-    for k in range(len(live) - 1, -1, -1):
-        item, e = live[k]
-        if e.pinned:
-            continue
-        t = repo.tokens_of(item)
-        if t > avail:
-            break  # this one and every older unpinned entry are dropped
-        avail -= t
-        keep[k] = True
+    keep = [bool(f & _facts.PINNED) for _, f in live]
+    # newest first, so only what is kept (and one more) is ever counted
+    k = len(live) - 1
+    chunk = 64
+    while k >= 0:
+        lo = max(0, k - chunk + 1)
+        window = live[lo:k + 1]
+        counts = bf.tokens([i for i, _ in window])
+        stop = False
+        for j in range(len(window) - 1, -1, -1):
+            if window[j][1] & _facts.PINNED:
+                continue
+            if counts[j] > avail:
+                stop = True  # this one and every older unpinned entry are dropped
+                break
+            avail -= counts[j]
+            keep[lo + j] = True
+        if stop:
+            break
+        k = lo - 1
+        chunk *= 2
+    kept_items = [i for (i, _), kp in zip(live, keep) if kp]
+    msgs = repo.entries(kept_items)
     # a tool result whose call was dropped would be an orphan: drop it too
-    dropped_calls = {c["id"] for (_, e), kp in zip(live, keep) if not kp for c in e.tool_calls or ()}
-    for k, (_, e) in enumerate(live):
-        if keep[k] and not e.pinned and e.role == "tool" and e.tool_call_id in dropped_calls:
-            keep[k] = False
-    msgs = [e for (_, e), kp in zip(live, keep) if kp]
-    total = sum(repo.tokens_of(i) for (i, _), kp in zip(live, keep) if kp)
-    dropped = [e for (_, e), kp in zip(live, keep) if not kp]
+    first_kept = next((n for n, kp in enumerate(keep) if kp and not live[n][1] & _facts.PINNED), None)
+    if first_kept is not None and live[first_kept][0].role == "tool":
+        dropped_items = [i for (i, _), kp in zip(live, keep) if not kp]
+        dropped_calls = {c["id"] for e in repo.entries(dropped_items) for c in e.tool_calls or ()}
+        msgs = [e for e in msgs if e.pinned or e.role != "tool" or e.tool_call_id not in dropped_calls]
+    kept_ids = {e.id for e in msgs}
+    kept_items = [i for i in kept_items if i.id in kept_ids]
+    total = sum(bf.tokens(kept_items))
+    dropped = _LazyDropped(repo, [i for i, _ in live if i.id not in kept_ids])
     if total > budget:  # pragma: no cover - the selection above guarantees it
         raise _over(total, budget, "window")
-    res = BudgetCompileResult(commit, tree, msgs, total, repo.counter.label, repo.counter.approximate,
-                              dropped, None, budget, "window", pinned)
+    note = repo.note(commit)
+    res = BudgetCompileResult(commit, tree, msgs, total, note.encoding or repo.counter.encoding,
+                              note.approximate, dropped, None, budget, "window", pinned)
     if len(repo.compile_cache) > 64:
         repo.compile_cache.clear()
     repo.compile_cache[key] = res

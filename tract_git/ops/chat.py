@@ -126,7 +126,42 @@ def _commit_reply(repo: Repo, c: llm.Completion, context_commit: str | None,
                   message: str | None = None) -> CommitResult:
     entry = reply_entry(c)
     trailers, note = turn_record(c, context_commit)
-    return _commit.append(repo, [entry], message=message, extra_trailers=trailers, note_extra=note)
+    return _commit.append(repo, [entry], message=message, extra_trailers=trailers, note_extra=note,
+                          model_message=False)
+
+
+def _seed_compile(repo: Repo, ctx: _compile.CompileResult, landed: list[CommitResult]) -> None:
+    """Put the compiled context after this turn in the compile cache, so
+    the next turn does not re-read a 1,000-entry snapshot it already
+    knows: the context sent plus the new entries.  Only when the turn's
+    commits landed straight on the compiled commit (no other writer in
+    between) and the snapshot's settings are unchanged."""
+    if ctx.dropped:
+        return
+    parent = ctx.commit
+    for res in landed:
+        if res.parent != parent:
+            return
+        parent = res.commit
+    if ctx.tree is not None and repo.store.read_settings(ctx.tree) != repo.store.read_settings(landed[-1].tree):
+        return
+    new = []
+    for res in landed:
+        item = repo.store.last_item(res.tree)
+        if item is None or not res.entry_ids or item.id != res.entry_ids[-1]:
+            return
+        new.append(repo.entry(item))
+    if any(e.skipped for e in new):
+        return
+    tail = _compile.CompileResult(None, None, new, 0)
+    last = landed[-1]
+    seeded = _compile.CompileResult(
+        last.commit, last.tree, list(ctx.messages) + new, last.note.context_tokens,
+        last.note.encoding, last.note.approximate, list(ctx.dropped),
+        (ctx.to_openai() + tail.to_openai()) if ctx._openai is not None else None)
+    if len(repo.compile_cache) > 64:
+        repo.compile_cache.clear()
+    repo.compile_cache[("full", last.tree)] = seeded
 
 
 def chat(repo: Repo, text: str, *, model: str | None = None, tools: list | None = None,
@@ -143,8 +178,9 @@ def chat(repo: Repo, text: str, *, model: str | None = None, tools: list | None 
     c = llm.complete(repo, messages, operation=OPERATION, model=model, tools=tools, on_text=on_text,
                      **params)
     reply_entry(c)  # check before writing anything
-    u = _commit.append(repo, [user], message=message)
+    u = _commit.append(repo, [user], message=message, model_message=False)
     res = _commit_reply(repo, c, u.commit)
+    _seed_compile(repo, ctx, [u, res])
     return _result(c, res, u, u.commit)
 
 
@@ -159,4 +195,5 @@ def generate(repo: Repo, *, model: str | None = None, tools: list | None = None,
     c = llm.complete(repo, ctx.to_openai(), operation=OPERATION, model=model, tools=tools,
                      on_text=on_text, **params)
     res = _commit_reply(repo, c, ctx.commit, message)
+    _seed_compile(repo, ctx, [res])
     return _result(c, res, None, ctx.commit)

@@ -32,9 +32,13 @@ def _hook_input(blobs: list[bytes]) -> bytes:
 
 def append(repo: Repo, entries: list[Entry], *, message: str | None = None,
            body: str = "", extra_trailers: list | None = None, op: str = "append",
-           note_extra: dict | None = None, extra_parents: list | None = None) -> CommitResult:
+           note_extra: dict | None = None, extra_parents: list | None = None,
+           model_message: bool = True) -> CommitResult:
     """Append one or more entries in one commit (``extra_parents``: more
-    parents after the tip, e.g. the sub-agent history a collapse brings in)."""
+    parents after the tip, e.g. the sub-agent history a collapse brings in).
+    Without ``message`` the subject is generated: deterministically, or by a
+    model when ``tract.commitMessages.model`` is set and ``model_message``
+    is true (see ``ops.commitmsg``)."""
     if not entries:
         raise InvalidEntryError("nothing to append")
     entries = [e.validated() for e in entries]
@@ -50,6 +54,12 @@ def append(repo: Repo, entries: list[Entry], *, message: str | None = None,
     else:
         roles = ", ".join(dict.fromkeys(e.role for e in entries))
         subject = f"append {len(entries)} entries ({roles}): {describe(entries[0])}"
+    if not message and model_message:
+        from . import commitmsg
+
+        if commitmsg.enabled(repo):
+            subject, more = commitmsg.subject(repo, entries, subject)
+            extra_trailers = list(extra_trailers or []) + more
     ids: list[str] = []
 
     def build(tip: str | None) -> Change:
@@ -109,10 +119,21 @@ def _rewrite_entry(repo: Repo, ref: str, make, *, op: str, subject_fn,
                 raise UnknownEntryError(f"entry {eid} was removed by another writer")
         cur = repo.entry(item)
         old_tokens = 0 if cur.skipped else repo.tokens_of(item)
-        tree = store.build_tree(c.tree, {item.name: blob})
+        new_blob, tokens = blob, new_tokens
+        if item.blob != item0.blob:
+            # another writer changed this entry meanwhile: make our change
+            # on its version rather than overwrite it with ours
+            again = make(cur).validated()
+            if again == cur.validated():
+                raise NothingToDoError(subject_fn(cur, again, nothing=True))
+            data2 = codec.encode(again)
+            repo.run_hook("pre-commit", stdin=_hook_input([data2]), op=op)
+            new_blob = store.write_blob(data2)
+            tokens = 0 if again.skipped else repo.counter.count_entry(again, new_blob)
+        tree = store.build_tree(c.tree, {item.name: new_blob})
         pn = repo.note(tip)  # type: ignore[arg-type]
         return Change(tree, subject, "", [("Tract-Entry", eid)] + list(extra_trailers or []),
-                      context_tokens=pn.context_tokens - old_tokens + new_tokens,
+                      context_tokens=pn.context_tokens - old_tokens + tokens,
                       entries=pn.entries)
 
     res = repo.commit_loop(build, op=op)

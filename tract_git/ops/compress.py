@@ -44,6 +44,7 @@ from ..model import Entry
 from ..store import codec
 from ..store.repo import Item
 from ..store.trailers import parse_message, trailer, trailer_all
+from . import blobfacts as _facts
 from .commit import describe, snippet
 from .repo import Change, CommitResult, Repo
 
@@ -77,12 +78,31 @@ class Summary:
 class PlanItem:
     position: int
     item: Item
-    entry: Entry
     action: str
+    flags: int  # blobfacts PINNED | SKIP | SUMMARY
+    repo: Repo | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def pinned(self) -> bool:
+        return bool(self.flags & _facts.PINNED)
+
+    @property
+    def skipped(self) -> bool:
+        return bool(self.flags & _facts.SKIP)
+
+    @property
+    def is_summary(self) -> bool:
+        return bool(self.flags & _facts.SUMMARY)
+
+    @property
+    def entry(self) -> Entry:
+        """The entry itself (decoded on demand)."""
+        return self.repo.entry(self.item)  # type: ignore[union-attr]
 
     def to_json(self) -> dict:
-        return {"position": self.position, "id": self.item.id, "role": self.entry.role,
-                "type": self.entry.type, "priority": self.entry.priority, "action": self.action}
+        pr = "pinned" if self.pinned else "skip" if self.skipped else "normal"
+        return {"position": self.position, "id": self.item.id, "role": self.item.role,
+                "priority": pr, "summary": self.is_summary, "action": self.action}
 
 
 @dataclass
@@ -96,6 +116,7 @@ class CompressPlan:
     end: int
     items: list[PlanItem]
     include_pins: bool = False
+    all_items: list = field(default_factory=list, repr=False)  # the whole snapshot of ``commit``
 
     @property
     def combined(self) -> list[PlanItem]:
@@ -128,7 +149,7 @@ class CompressPlan:
             e = p.entry
             tok = tokens.get(p.item.blob)
             tok_s = f"{tok:>6}" if tok is not None else "     ?"
-            flag = " pinned" if e.pinned else " skip" if e.skipped else ""
+            flag = " pinned" if p.pinned else " skip" if p.skipped else ""
             lines.append(f"{p.action:<7} {p.item.id}  # {p.position:>5} {e.role:<9}{tok_s}{flag}  "
                          f"{describe(e)}")
         return "\n".join(lines) + "\n"
@@ -317,24 +338,32 @@ def make_plan(repo: Repo, range_spec: str | None = None, *, keep_last: int | Non
         for pos in range(a, b + 1):
             actions[pos] = action
     rng = items[start:end + 1]
-    entries = repo.entries(rng)
+    flags = _facts.facts(repo).flags(rng)
     out: list[PlanItem] = []
-    for off, (item, e) in enumerate(zip(rng, entries)):
+    for off, (item, f) in enumerate(zip(rng, flags)):
         pos = start + off
         a = actions.get(pos)
+        pinned = f & _facts.PINNED
         if a is None:
-            a = "keep" if e.pinned and not include_pins else "combine"
-        elif e.pinned and a != "keep" and not include_pins:
+            a = "keep" if pinned and not include_pins else "combine"
+        elif pinned and a != "keep" and not include_pins:
             raise PlanError(f"entry {item.id} (position {pos}) is pinned; the plan would {a} it",
                             hints=("pass --include-pins to compress pinned entries too",))
-        out.append(PlanItem(pos, item, e, a))
-    return CompressPlan(tip, head.branch if commit is None else None, start, end, out, include_pins)
+        out.append(PlanItem(pos, item, a, f, repo))
+    return CompressPlan(tip, head.branch if commit is None else None, start, end, out, include_pins,
+                        items)
+
+
+def plan_tokens(repo: Repo, plan: CompressPlan) -> dict[str, int]:
+    """Token count of each planned entry, by blob id (for ``to_text``)."""
+    items = [p.item for p in plan.items]
+    return {i.blob: n for i, n in zip(items, _facts.facts(repo).tokens(items))}
 
 
 # --------------------------------------------------------------- summaries
 def default_target(repo: Repo, plan: CompressPlan) -> int:
-    total = sum(repo.counter.count_entry(p.entry, p.item.blob) for p in plan.combined
-                if not p.entry.skipped)
+    live = [p.item for p in plan.combined if not p.skipped]
+    total = sum(_facts.facts(repo).tokens(live))
     return max(DEFAULT_TARGET_MIN, min(DEFAULT_TARGET_MAX, total // 10))
 
 
@@ -403,10 +432,10 @@ def compress(repo: Repo, range_spec: str | None = None, *, keep_last: int | None
     source = None
     s: Summary | None = None
     if combined:
-        to_sum = [x.entry for x in combined if not x.entry.skipped]
         if summary is not None:
-            s = manual_summary(summary)(to_sum, target_tokens)
+            s = manual_summary(summary)([], target_tokens)
         else:
+            to_sum = repo.entries([x.item for x in combined if not x.skipped])
             fn = summarizer or offline_summarizer(repo)
             tgt = target_tokens if target_tokens is not None else default_target(repo, p)
             s = fn(to_sum, tgt)
@@ -424,16 +453,16 @@ def compress(repo: Repo, range_spec: str | None = None, *, keep_last: int | None
     elif summary is not None:
         raise UsageError("a summary was given but the plan combines no entries")
     # tokens after, counting the smaller side
-    all_items = repo.items(tip0)
+    all_items = p.all_items or repo.items(tip0)
     removed_names = {x.item.name for x in p.removed}
-    removed_live = [x for x in p.removed if not x.entry.skipped]
+    removed_live = [x.item for x in p.removed if not x.skipped]
+    bf = _facts.facts(repo)
     if len(removed_live) <= len(all_items) - len(removed_live):
-        gone = sum(repo.counter.count_entry(x.entry, x.item.blob) for x in removed_live)
-        tokens_after = tok_before.context_tokens - gone + sum_tokens
+        tokens_after = tok_before.context_tokens - sum(bf.tokens(removed_live)) + sum_tokens
     else:
         rest = [i for i in all_items if i.name not in removed_names]
         tokens_after = sum_tokens + sum(
-            repo.tokens_of(i) for i, e in zip(rest, repo.entries(rest)) if not e.skipped)
+            n for n, f in zip(bf.tokens(rest), bf.flags(rest)) if not f & _facts.SKIP)
     entries_after = len(all_items) - len(removed_names) + (1 if sum_entry else 0)
     if dry_run:
         return CompressResult(p, sum_entry, source, sum_tokens, tok_before.context_tokens, tokens_after,
@@ -448,7 +477,7 @@ def compress(repo: Repo, range_spec: str | None = None, *, keep_last: int | None
     # provenance of summaries folded in
     chain = []
     for x in p.removed:
-        if x.entry.type == "summary":
+        if x.is_summary:
             chain.append((x.item.id, find_summary_commit(repo, x.item.id, tip0) or "-"))
     n_rem = len(p.removed)
     if message:
@@ -476,7 +505,7 @@ def compress(repo: Repo, range_spec: str | None = None, *, keep_last: int | None
         base_trailers.append(("Tract-Summary-Source", s.source + (f" {s.model}" if s.model else "")))
         base_trailers += list(s.trailers)
     sum_name_box: list[str] = []
-    pins_removed = [x.item.id for x in p.removed if x.entry.pinned]
+    pins_removed = [x.item.id for x in p.removed if x.pinned]
     if pins_removed and not p.include_pins:
         raise CompressValidationError(
             f"compress validation failed: pinned entry {pins_removed[0]} would be removed; "
@@ -486,14 +515,17 @@ def compress(repo: Repo, range_spec: str | None = None, *, keep_last: int | None
         store = repo.store
         if tip is None:
             raise CompressError("the branch was deleted while compressing")
-        base_items = all_items if tip == tip0 else store.read_items(store.commit(tip).tree)
-        by_name = {i.name: i for i in base_items}
-        for x in p.items:  # another writer moved the tip: the range must be as planned
-            cur = by_name.get(x.item.name)
-            if cur is None or cur.blob != x.item.blob:
-                raise CompressError(
-                    f"entry {x.item.id} changed while compressing; nothing written",
-                    hints=("run the compress again",))
+        if tip == tip0:
+            base_items = all_items
+        else:
+            base_items = store.read_items(store.commit(tip).tree)
+            by_name = {i.name: i for i in base_items}
+            for x in p.items:  # another writer moved the tip: the range must be as planned
+                cur = by_name.get(x.item.name)
+                if cur is None or cur.blob != x.item.blob:
+                    raise CompressError(
+                        f"entry {x.item.id} changed while compressing; nothing written",
+                        hints=("run the compress again",))
         changes: dict[str, str | None] = {n: None for n in removed_names}
         trailers = list(base_trailers)
         if sum_entry is not None:
@@ -503,8 +535,23 @@ def compress(repo: Repo, range_spec: str | None = None, *, keep_last: int | None
             trailers.insert(0, ("Tract-Entry", sid))
             sum_name_box[:] = [sname, sid]
         tree = store.build_tree(store.commit(tip).tree, changes)
-        _validate(repo, base_items, removed_names, sum_name_box[0] if sum_entry else None,
-                  sum_blob, tree)
+        sitem = None
+        if sum_entry is not None:
+            sitem = Item(sum_key, sum_name_box[1], sum_entry.role, sum_blob)  # type: ignore[arg-type]
+        if tip == tip0:  # what the snapshot must be: the plan, applied
+            mid: list[Item] = []
+            for x in p.items:
+                if x.action == "keep":
+                    mid.append(x.item)
+                elif sitem is not None and x is combined[0]:
+                    mid.append(sitem)
+            expected = all_items[:p.start] + mid + all_items[p.end + 1:]
+        else:
+            expected = [i for i in base_items if i.name not in removed_names]
+            if sitem is not None:
+                expected.append(sitem)
+                expected.sort(key=lambda i: i.name)
+        _validate(repo, expected, tree)
         after = tokens_after
         if tip != tip0:
             after = repo.note(tip).context_tokens - (tok_before.context_tokens - tokens_after)
@@ -526,32 +573,28 @@ def compress(repo: Repo, range_spec: str | None = None, *, keep_last: int | None
                           False, res)
 
 
-def _validate(repo: Repo, base: list[Item], removed: set[str], sum_name: str | None,
-              sum_blob: str | None, tree: str) -> None:
-    """Check a compress result before it lands: every entry not removed is
-    still there with the same path and blob (so pinned entries are byte for
-    byte identical and kept entries in their order), the summary sits where
-    the range began.  Raises CompressValidationError."""
+def _validate(repo: Repo, expected: list[Item], tree: str) -> None:
+    """Check a compress result before it lands: the new snapshot is exactly
+    ``expected`` (every entry not removed still there with the same path and
+    blob, so pinned entries are byte for byte identical and kept entries in
+    their order; the summary where the range began).  Raises
+    CompressValidationError."""
     new = repo.store.read_items(tree)
-    expected = [i for i in base if i.name not in removed]
-    if sum_name is not None:
-        key, eid, role = sum_name.rsplit("-", 2)
-        expected.append(Item(key, eid, role, sum_blob))  # type: ignore[arg-type]
-        expected.sort(key=lambda i: i.name)
-    got = [(i.name, i.blob) for i in new]
-    want = [(i.name, i.blob) for i in expected]
-    if got == want:
+    if len(new) == len(expected) and all(
+            a.key == b.key and a.id == b.id and a.role == b.role and a.blob == b.blob
+            for a, b in zip(new, expected)):
         return
-    got_d = dict(got)
-    for name, blob in want:
-        if name not in got_d:
-            what = f"entry {name.rsplit('-', 2)[1]} is missing"
+    got_d = {i.name: i.blob for i in new}
+    for i in expected:
+        if i.name not in got_d:
+            what = f"entry {i.id} is missing"
             break
-        if got_d[name] != blob:
-            what = f"entry {name.rsplit('-', 2)[1]} changed"
+        if got_d[i.name] != i.blob:
+            what = f"entry {i.id} changed"
             break
     else:
-        what = "the kept entries are not in their original order"
+        what = "the kept entries are not in their original order" if len(new) == len(expected) \
+            else f"{len(new) - len(expected)} unexpected entries"
     raise CompressValidationError(f"compress validation failed: {what}; nothing written")
 
 

@@ -155,6 +155,8 @@ def diff(repo: Repo, a: str | None = None, b: str | None = None) -> DiffResult:
     """``diff()``: what HEAD's last commit changed; ``diff(A)``: A against
     HEAD; ``diff(A, B)``: A against B."""
     if a is None and b is None:
+        if repo.head().commit is None:  # unborn branch: nothing changed yet
+            return DiffResult(None, None)
         new = repo.resolve(None)
         parents = repo.store.commit(new).parents
         return diff_commits(repo, parents[0] if parents else None, new)

@@ -100,7 +100,8 @@ def merge(repo: Repo, rev: str, *, strategy: str = "ours-first", message: str | 
             "op": "merge", "what": f"of '{rev}' into {short}", "branch": branch, "orig_head": ours,
             "theirs": theirs, "theirs_name": rev, "base": base, "strategy": strategy,
             "subject": subject, "ours_tree": ours_tree, "changes": p.changes, "removed": p.removed,
-            "settings": p.settings, "conflicts": [dict(c.to_state(), resolution=None) for c in p.conflicts],
+            "added": sorted(p.added), "settings": p.settings,
+            "conflicts": [dict(c.to_state(), resolution=None) for c in p.conflicts],
         })
         return MergeResult("conflicts", short, theirs, ours, None, strategy, conflicts=p.conflicts)
     res = _commit(repo, branch, ours, theirs, base, p, subject, strategy, resolved=[])
@@ -199,7 +200,7 @@ def plan_from_state(state: dict) -> tuple[threeway.Plan, list]:
             hints=("resolve each with 'tract resolve ENTRY --ours|--theirs|--content TEXT'",),
         )
     p = threeway.Plan(state["ours_tree"], dict(state["changes"]), dict(state["removed"]), [],
-                      state.get("settings"))
+                      state.get("settings"), set(state.get("added", [])))
     resolved = []
     for c in state["conflicts"]:
         ch = c["resolution"]["changes"]

@@ -9,6 +9,7 @@ from ..store.repo import ReflogEntry
 from .repo import Repo
 
 _ZERO = "0" * 40
+_CHECKOUT = "checkout: moving from "
 
 
 def reflog(repo: Repo, ref: str | None = None) -> list[ReflogEntry]:
@@ -55,6 +56,13 @@ def undo(repo: Repo) -> UndoResult:
     target, what = t
     cur = repo.resolve(None)
     msg = f"undo: {what}"
+    if head.branch is None and what.startswith(_CHECKOUT):
+        # undoing the checkout that detached HEAD: back on that branch
+        src = what[len(_CHECKOUT):].rsplit(" to ", 1)[0]
+        tip = repo.store.read_ref(f"refs/heads/{src}")
+        if tip is not None:
+            repo.store.set_head(f"refs/heads/{src}", msg)
+            return UndoResult(src, cur, tip, what)
     if head.branch:
         repo.store.update_ref(head.branch, target, cur, msg)
     else:

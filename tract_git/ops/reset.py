@@ -26,12 +26,17 @@ def reset(repo: Repo, rev: str, *, mode: str = "hard") -> CommitResult | str:
         else:
             repo.store.update_head_detached(target, old, msg)
         return target
-    tree = repo.store.commit(old).tree
+    if target == old:  # nothing to squash: a no-op, as `git reset --soft HEAD`
+        return target
 
     def build(tip):
-        note = repo.note(old)
-        return Change(tree, f"squash to {rev}: {repo.store.commit(old).message.splitlines()[0]}",
-                      trailers=[("Tract-Squashed-From", old)], parents=[target],
+        # the context of the tip as it is now: a commit another writer
+        # landed meanwhile is squashed too, not dropped
+        cur = tip or old
+        c = repo.store.commit(cur)
+        note = repo.note(cur)
+        return Change(c.tree, f"squash to {rev}: {c.message.splitlines()[0]}",
+                      trailers=[("Tract-Squashed-From", cur)], parents=[target],
                       context_tokens=note.context_tokens, entries=note.entries)
 
     return repo.commit_loop(build, op="reset", reflog=f"reset --soft: squash onto {rev}",

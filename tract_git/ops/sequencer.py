@@ -130,7 +130,8 @@ def _run(repo: Repo, state: dict) -> SequenceResult:
                 state, work=work, todo=[list(s) for s in todo], picked=[list(x) for x in picked],
                 skipped=[list(x) for x in skipped], current=[action, cid],
                 what=f"{state.get('what', '')} (stopped at {cid[:7]} {subject})".strip(),
-                ours_tree=work_tree, changes=p.changes, removed=p.removed, settings=p.settings,
+                ours_tree=work_tree, changes=p.changes, removed=p.removed, added=sorted(p.added),
+                settings=p.settings,
                 conflicts=[dict(x.to_state(), resolution=None) for x in p.conflicts],
             ))
             return SequenceResult(op, "conflicts", _short(state["branch"]), state["orig_head"], None,
@@ -189,7 +190,7 @@ def skip(repo: Repo, op: str) -> SequenceResult:
     _check_unmoved(repo, state)
     cur = state.pop("current")
     state["skipped"] = state["skipped"] + [[cur[1], "skipped"]]
-    for k in ("conflicts", "changes", "removed", "settings", "ours_tree"):
+    for k in ("conflicts", "changes", "removed", "added", "settings", "ours_tree"):
         state.pop(k, None)
     return _run(repo, state)
 

@@ -44,6 +44,8 @@ def _is_position(s: str) -> bool:
 def show(repo: Repo, what: str | None = None) -> ShownCommit | ShownEntry:
     """``what`` is a revision (shown as a commit) or an entry reference
     (position, entry id); a bare number is a position."""
+    if what is None:
+        repo.resolve(None)  # an unborn branch says so
     what = what or "HEAD"
     if not _is_position(what):
         try:

@@ -73,6 +73,7 @@ class Plan:
     removed: dict = field(default_factory=dict)  # name -> blob of ours' items removed
     conflicts: list = field(default_factory=list)
     settings: dict | None = None  # merged settings when they changed
+    added: set = field(default_factory=set)  # names known not to be in ours' tree
 
     @property
     def empty(self) -> bool:
@@ -84,6 +85,11 @@ class Plan:
 
     def put(self, name: str, blob: str) -> None:
         self.changes[name] = blob
+
+    def add(self, name: str, blob: str) -> None:
+        """An entry theirs added (ours has no such id)."""
+        self.changes[name] = blob
+        self.added.add(name)
 
 
 def item_name(key: str, eid: str, role: str) -> str:
@@ -228,10 +234,10 @@ def _place(repo: Repo, p: Plan, base_tree, ours_tree, theirs_tree, added: list[I
         last = store.last_item(ours_tree)
         if last is not None and added[0].key <= last.key:
             for it, k in zip(added, keys_between(last.key, None, len(added))):
-                p.put(item_name(k, it.id, it.role), it.blob)
+                p.add(item_name(k, it.id, it.role), it.blob)
         else:
             for it in added:
-                p.put(it.name, it.blob)
+                p.add(it.name, it.blob)
         return
     ot, tt = (times[0](), times[1]()) if (strategy == "interleave" and times) else ({}, {})
     if tail:
@@ -296,7 +302,7 @@ def _assign(p: Plan, seq: list, lo: str | None, hi: str | None) -> None:
         fits = all((prev is None or it.key > prev) and (bound is None or it.key < bound) for it in run)
         new_keys = [it.key for it in run] if fits else keys_between(prev, bound, len(run))
         for it, k in zip(run, new_keys):
-            p.put(item_name(k, it.id, it.role), it.blob)
+            p.add(item_name(k, it.id, it.role), it.blob)
         prev = new_keys[-1]
         i = j
 
@@ -343,6 +349,9 @@ def apply(repo: Repo, p: Plan, extra: dict | None = None) -> tuple[str, int, int
             if name in removed:
                 dtok -= entry_tokens(repo, removed[name])
                 dcount -= 1
+        elif name in p.added and name not in (extra or {}):
+            dtok += entry_tokens(repo, blob)
+            dcount += 1
         elif name not in removed:
             old = treediff.item_by_name(repo.store, p.ours_tree, name)
             if old is None:

@@ -9,7 +9,6 @@ the operation.  See man/tract-hooks.5.
 from __future__ import annotations
 
 import os
-import subprocess
 from dataclasses import dataclass
 
 
@@ -48,6 +47,8 @@ class HookRunner:
         if env:
             full_env.update(env)
         try:
+            import subprocess  # lazily: most commands run no hook
+
             p = subprocess.run([path, *(args or [])], input=stdin, cwd=self.store_path,
                                env=full_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         except OSError as e:

@@ -83,17 +83,25 @@ def expire_spec(keep_days: float) -> str:
     return f"{int(round(keep_days * 86400))}.seconds.ago"
 
 
+#: reflog entries of commits still reachable are history, not garbage: kept
+#: at least as long as git keeps them by default, so undo keeps working
+REACHABLE_REFLOG_DAYS = 90.0
+
+
 def gc(path: str, keep_days: float, *, progress=None, git_progress: bool = False) -> None:
-    """Expire reflog entries older than ``keep_days``, then ``git gc`` with
-    the same prune date and a cruft pack for unreachable objects still
-    inside the retention.  ``progress(stage)`` is called before each step;
-    ``git_progress`` lets git draw its own progress on the terminal."""
+    """Expire reflog entries of unreachable commits older than
+    ``keep_days`` (of reachable ones, older than ``max(keep_days, 90)``),
+    then ``git gc`` with the same prune date and a cruft pack for
+    unreachable objects still inside the retention.  ``progress(stage)`` is
+    called before each step; ``git_progress`` lets git draw its own
+    progress on the terminal."""
     when = expire_spec(keep_days)
+    reach = expire_spec(max(keep_days, REACHABLE_REFLOG_DAYS))
     say = progress or (lambda stage: None)
     say("expiring reflog entries")
-    run_git(path, "reflog", "expire", f"--expire={when}", f"--expire-unreachable={when}", "--all")
+    run_git(path, "reflog", "expire", f"--expire={reach}", f"--expire-unreachable={when}", "--all")
     say("packing and pruning objects")
-    args = ["-c", f"gc.reflogExpire={when}", "-c", f"gc.reflogExpireUnreachable={when}",
+    args = ["-c", f"gc.reflogExpire={reach}", "-c", f"gc.reflogExpireUnreachable={when}",
             "-c", "gc.autoDetach=false", "gc", f"--prune={when}", "--cruft"]
     if not git_progress:
         args.append("--quiet")

@@ -343,6 +343,7 @@ class Store:
         repo = self.repo
         out: list[Item] = []
         append = out.append
+        new = object.__new__
         for b in msg:
             if b.filemode != TREE:  # not ours (a commit made by plain git)
                 continue
@@ -353,7 +354,11 @@ class Store:
                     continue
                 if e.filemode != BLOB:
                     continue
-                append(Item(key, eid, role, str(e.id)))
+                # Item(key, eid, role, blob) without the frozen __init__'s
+                # four object.__setattr__ calls (10,000 items per compile)
+                it = new(Item)
+                it.__dict__.update(key=key, id=eid, role=role, blob=str(e.id))
+                append(it)
         return out
 
     def last_item(self, tree: str | None) -> Item | None:
@@ -407,6 +412,11 @@ class Store:
                 by_bucket.setdefault(_keys.bucket(name), []).append((name, blob))
             for bkey, items in by_bucket.items():
                 be = msgb.get(bkey)
+                if be is not None and all(blob is None for _, blob in items):
+                    old = repo[be.id]
+                    if len(old) <= len(items) and {e.name for e in old} <= {n for n, _ in items}:
+                        msgb.remove(bkey)  # the whole bucket goes: no need to edit it
+                        continue
                 bt = repo.TreeBuilder(repo[be.id]) if be is not None else repo.TreeBuilder()
                 for name, blob in items:
                     if blob is None:
@@ -491,17 +501,45 @@ class Store:
 
     def walk(self, start: str, *, first_parent: bool = False, topo: bool = True,
              hide: Iterable[str] = ()) -> Iterator[CommitData]:
-        """Commits reachable from ``start`` but not from any of ``hide``."""
+        """Commits reachable from ``start`` but not from any of ``hide``,
+        children before parents.
+
+        A topological walk has to read the whole history before it yields
+        anything, so ``log -n 20`` would cost O(history).  Until the first
+        merge the order is forced (each commit has one parent), so that
+        stretch is followed parent by parent, lazily; only past a merge
+        does the full walk run (skipping what was already yielded)."""
+        repo = self.repo
+
+        def data(c) -> CommitData:
+            a = c.author
+            return CommitData(str(c.id), str(c.tree_id), tuple(str(p) for p in c.parent_ids),
+                              c.message, a.name, a.email, a.time, a.offset, c.commit_time)
+
+        done = 0
+        hide = list(hide)
+        if topo and not hide:
+            c = repo[pygit2.Oid(hex=start)]
+            if c.type != pygit2.GIT_OBJECT_COMMIT:
+                c = c.peel(pygit2.Commit)
+            while True:
+                yield data(c)
+                done += 1
+                parents = c.parent_ids
+                if not parents:
+                    return
+                if len(parents) > 1:
+                    break
+                c = repo[parents[0]]
         flags = pygit2.GIT_SORT_TOPOLOGICAL | pygit2.GIT_SORT_TIME if topo else pygit2.GIT_SORT_NONE
-        w = self.repo.walk(pygit2.Oid(hex=start), flags)
+        w = repo.walk(pygit2.Oid(hex=start), flags)
         for h in hide:
             w.hide(pygit2.Oid(hex=h))
         if first_parent:
             w.simplify_first_parent()
-        for c in w:
-            a = c.author
-            yield CommitData(str(c.id), str(c.tree_id), tuple(str(p) for p in c.parent_ids),
-                             c.message, a.name, a.email, a.time, a.offset, c.commit_time)
+        for i, c in enumerate(w):
+            if i >= done:
+                yield data(c)
 
     def merge_base(self, a: str, b: str) -> str | None:
         r = self.repo.merge_base(pygit2.Oid(hex=a), pygit2.Oid(hex=b))
@@ -656,6 +694,22 @@ class Store:
         except Exception:
             return False
 
+    # ------------------------------------------------------------------ bulk
+    def identity(self, kind: str) -> str:
+        """``Name <email> <time> <tz>`` for ``AUTHOR`` or ``COMMITTER``,
+        as a commit made now would carry it."""
+        from .fastimport import ident
+
+        s = self._signature(kind)
+        return ident(s.name, s.email, s.time, s.offset)
+
+    def write_chain(self, parent: str | None, commits: list, extra_blobs: list = ()) -> list[str]:
+        """A linear chain of commits (and extra blobs) written as one pack;
+        see :mod:`tract_git.store.fastimport`.  Moves no ref."""
+        from . import fastimport
+
+        return fastimport.write_chain(self.path, parent, commits, extra_blobs)
+
     # ----------------------------------------------------------------- notes
     def _notes_tree(self):
         tip = self.read_ref(NOTES_REF)
@@ -678,14 +732,32 @@ class Store:
         return None
 
     def add_notes(self, notes: dict[str, str], *, message: str = "Notes added by tract",
-                  retries: int = 200) -> None:
+                  retries: int = 200, lock_timeout: float | None = None) -> None:
         """Add (or replace) notes under ``refs/notes/tract``, fanned out as
-        ``ab/cdef...``; compare-and-swap on the notes ref, retried."""
+        ``ab/cdef...``; compare-and-swap on the notes ref, retried.  A held
+        lock is waited on up to ``lock_timeout`` seconds (default: as long
+        as the retries last), then ``RefLockedError``."""
         if not notes:
             return
         repo = self.repo
-        blobs = {c: repo.create_blob(text.encode("utf-8")) for c, text in notes.items()}
+        try:
+            blobs = {c: repo.create_blob(text.encode("utf-8")) for c, text in notes.items()}
+        except (pygit2.GitError, OSError) as e:
+            raise _wrap_write_error(e, "notes") from None
+        self.add_note_blobs({c: str(b) for c, b in blobs.items()}, message=message, retries=retries,
+                            lock_timeout=lock_timeout)
+
+    def add_note_blobs(self, blobs: dict[str, str], *, message: str = "Notes added by tract",
+                       retries: int = 200, lock_timeout: float | None = None) -> None:
+        """Like :meth:`add_notes` for notes already written as blobs
+        (commit id -> blob id), e.g. in a pack by a bulk import: one notes
+        commit for all of them."""
+        if not blobs:
+            return
+        repo = self.repo
+        blobs = {c: pygit2.Oid(hex=b) for c, b in blobs.items()}
         delay = 0.0005
+        deadline = None if lock_timeout is None else time.monotonic() + lock_timeout
         for attempt in range(retries):
             tip = self.read_ref(NOTES_REF)
             try:
@@ -701,6 +773,8 @@ class Store:
             except (RefRaceError, RefLockedError) as e:
                 if isinstance(e, RefLockedError) and _locks.recover(self.path, [NOTES_REF]):
                     continue
+                if isinstance(e, RefLockedError) and deadline is not None and time.monotonic() > deadline:
+                    raise
                 time.sleep(delay)
                 delay = min(delay * 2, 0.05)
         raise RefUpdateError(f"could not update {NOTES_REF}: too many concurrent writers")

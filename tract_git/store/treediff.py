@@ -9,6 +9,8 @@ Store layer: the only pygit2 user here is ``store.repo``; callers get
 
 from __future__ import annotations
 
+import re
+
 import pygit2
 
 from . import keys as _keys
@@ -21,8 +23,32 @@ def _msg(store: Store, tree: str | None):
     return store._msg_tree(tree)
 
 
+_RAW_ENTRY = re.compile(rb"(\d+) ([^\0]+)\0(.{20})", re.S)
+
+
 def _bucket_items(store: Store, bucket_oid) -> set[tuple[str, str]]:
     return {(e.name, str(e.id)) for e in store.repo[bucket_oid]}
+
+
+def _raw_items(data: bytes) -> list[Item]:
+    return [parse_item_name(n.decode(), o.hex()) for _, n, o in _RAW_ENTRY.findall(data)]
+
+
+def _bucket_diff(store: Store, oa, ob) -> tuple[list[Item], list[Item]]:
+    """(removed, added) between two versions of a bucket.  Entries sort by
+    key, so an append only adds bytes at the end of the raw tree: that case
+    (and a removal at the end) is read from the tail alone."""
+    if oa is not None and ob is not None:
+        read = store.repo.odb.read
+        ra, rb = read(oa)[1], read(ob)[1]
+        if rb.startswith(ra):
+            return [], _raw_items(rb[len(ra):])
+        if ra.startswith(rb):
+            return _raw_items(ra[len(rb):]), []
+    sa = _bucket_items(store, oa) if oa is not None else set()
+    sb = _bucket_items(store, ob) if ob is not None else set()
+    return ([parse_item_name(n, blob) for n, blob in sorted(sa - sb)],
+            [parse_item_name(n, blob) for n, blob in sorted(sb - sa)])
 
 
 def diff_items(store: Store, a: str | None, b: str | None) -> tuple[list[Item], list[Item]]:
@@ -42,12 +68,9 @@ def diff_items(store: Store, a: str | None, b: str | None) -> tuple[list[Item], 
         oa, ob = ba.get(name), bb.get(name)
         if oa == ob:
             continue
-        sa = _bucket_items(store, oa) if oa is not None else set()
-        sb = _bucket_items(store, ob) if ob is not None else set()
-        for n, blob in sorted(sa - sb):
-            removed.append(parse_item_name(n, blob))
-        for n, blob in sorted(sb - sa):
-            added.append(parse_item_name(n, blob))
+        r, a = _bucket_diff(store, oa, ob)
+        removed += r
+        added += a
     return removed, added
 
 

@@ -1,0 +1,159 @@
+"""Benchmarks for compression, budget compile and gc (issue 5).
+
+    python bench/bench_compress.py [--quick] [--runs N] [--entries N]
+
+On a context of 10,000 entries (2,000 with --quick):
+
+* compress: a manual-summary compress of 9,000 entries (90%), in-process,
+  (a) with a freshly opened store each run (cold caches, tokenizer loaded)
+  and (b) warm (the same open store); target <= 300 ms;
+* window compile: ``tract compile --budget 8000 --strategy window`` in a
+  new process each run (cold), and in-process on a fresh Repo; target
+  <= 150 ms cold (after one warm-up run that writes the .pyc files and
+  the blob-facts cache, as any earlier command on the store would);
+* store size: objects after gc with the compress commits (a 9,000-entry
+  compress and a hierarchical one on top) against the same store packed
+  before them plus the summaries' bytes; target <= 1.2x.
+
+Prints median / min / max over the runs (>= 5).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))
+
+from tract_git import Entry, Tract  # noqa: E402
+from tract_git.ops import compress as C  # noqa: E402
+from tract_git.ops.repo import Repo  # noqa: E402
+from tract_git.store import maintenance  # noqa: E402
+
+SENTENCES = [
+    "The deployment pipeline failed at the integration step because the cache key changed.",
+    "We agreed to rotate logs daily and keep fourteen compressed copies on the host.",
+    "The user asked whether the migration to PostgreSQL 16 can run without downtime.",
+    "Tool output: 128 tests passed, 3 skipped, 0 failed in 41.2 seconds.",
+    "Next step is to benchmark the parser on the 2 GB sample and compare with the old one.",
+    "The API returns 429 when more than 50 requests per second come from one key.",
+    "Refactor the settings loader so environment variables override the file values.",
+]
+
+
+def stats(xs: list[float]) -> str:
+    ms = [x * 1000 for x in xs]
+    return f"median {statistics.median(ms):8.1f} ms   min {min(ms):8.1f}   max {max(ms):8.1f}   (n={len(ms)})"
+
+
+def build(path: str, n: int) -> Tract:
+    t = Tract.open(path)
+    t.system("You are a careful assistant. Never delete data without asking.", priority="pinned")
+    batch = []
+    for i in range(1, n):
+        role = "user" if i % 2 else "assistant"
+        text = f"[{i}] " + " ".join(SENTENCES[(i + k) % len(SENTENCES)] for k in range(1 + i % 3))
+        batch.append(Entry(role=role, content=text, priority="pinned" if i % 997 == 0 else "normal"))
+        if len(batch) == 10:
+            t.commit_many(batch)
+            batch = []
+    if batch:
+        t.commit_many(batch)
+    return t
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true", help="2,000 entries, 5 runs")
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--entries", type=int)
+    a = ap.parse_args()
+    n = a.entries or (2000 if a.quick else 10000)
+    runs = max(5, a.runs)
+    k = n * 9 // 10
+    tmp = tempfile.mkdtemp(prefix="bench-compress-")
+    store = os.path.join(tmp, "store")
+    try:
+        t0 = time.perf_counter()
+        t = build(store, n)
+        print(f"built {n} entries in {time.perf_counter() - t0:.1f} s; packing")
+        maintenance.gc(store, 30)
+        base = maintenance.store_size(store).bytes
+        tip = t.head
+        summary = "Summary of the first part: " + " ".join(SENTENCES) * 3
+        rng = f"1..{k}"
+
+        # --- compress, fresh Repo each run (cold caches, tokenizer already loaded)
+        t.repo.counter.count_text("warm the tokenizer")
+        cold, warm = [], []
+        for _ in range(runs):
+            r = Repo.open(store)
+            s = time.perf_counter()
+            C.compress(r, rng, summary=summary)
+            cold.append(time.perf_counter() - s)
+            r.store.update_ref("refs/heads/main", tip, r.resolve(None), "bench: back")
+        r = Repo.open(store)
+        for _ in range(runs + 1):
+            s = time.perf_counter()
+            C.compress(r, rng, summary=summary)
+            warm.append(time.perf_counter() - s)
+            r.store.update_ref("refs/heads/main", tip, r.resolve(None), "bench: back")
+        warm = warm[1:]
+        print(f"compress {k} entries (manual), fresh store object: {stats(cold)}   target <= 300 ms")
+        print(f"compress {k} entries (manual), warm:               {stats(warm)}")
+
+        # --- budget window compile, new process each run
+        exe = os.path.join(os.path.dirname(sys.executable), "tract")
+        env = dict(os.environ, TRACT_DIR=store)
+        env.pop("PYTHONDONTWRITEBYTECODE", None)  # an installed tract has its .pyc files
+        cmd = [exe, "compile", "--budget", "8000", "--strategy", "window"]
+        subprocess.run(cmd, env=env, capture_output=True)  # writes .pyc files; fills the blob-facts cache
+        proc = []
+        for _ in range(runs):
+            s = time.perf_counter()
+            p = subprocess.run(cmd, env=env, capture_output=True)
+            proc.append(time.perf_counter() - s)
+            assert p.returncode == 0, p.stderr
+        base_cmd = [sys.executable, "-c", "import tract_git.cli.main"]
+        start = []
+        for _ in range(runs):
+            s = time.perf_counter()
+            subprocess.run(base_cmd, env=env, capture_output=True)
+            start.append(time.perf_counter() - s)
+        inproc = []
+        from tract_git.ops.budget import compile_budget
+
+        for _ in range(runs):
+            r = Repo.open(store)
+            s = time.perf_counter()
+            res = compile_budget(r, None, 8000, "window")
+            inproc.append(time.perf_counter() - s)
+        assert res.token_count <= 8000
+        print(f"window compile --budget 8000, new process:        {stats(proc)}   target <= 150 ms")
+        print(f"  (python + import of the CLI alone:              {stats(start)})")
+        print(f"window compile --budget 8000, in-process cold:    {stats(inproc)}")
+
+        # --- store size after gc with the compress commits
+        t = Tract.open(store)
+        first = t.compress(rng, summary=summary)
+        t.user("one more turn")
+        second = t.compress(f"1..{len(t.entries()) - 50}", summary="Summary of summaries: " + summary)
+        sbytes = len(first.summary.content.encode()) + len(second.summary.content.encode())
+        maintenance.gc(store, 30)
+        after = maintenance.store_size(store).bytes
+        ratio = after / (base + sbytes)
+        print(f"store: {base} bytes packed before; {after} after 2 compresses + gc; "
+              f"summaries {sbytes} bytes; ratio {ratio:.3f}   target <= 1.2")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

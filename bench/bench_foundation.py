@@ -1,0 +1,281 @@
+"""Benchmark of the foundation (issue 2): appends, bulk import, compile,
+CLI latency and store size, against a plain SQLite baseline run on the
+same workload in the same run.
+
+    python bench/bench_foundation.py            # full: N=10,000, ~5 minutes
+    python bench/bench_foundation.py --quick    # N=1,000, well under a minute
+
+Workload: N alternating user/assistant messages of ~400 characters of
+varied text (deterministic, seeded).  Every figure is measured at least
+five times; median, min and max are printed and written to
+``bench/results/foundation.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import common  # noqa: E402
+from common import Report, section  # noqa: E402
+
+COMPILE_SNIPPET = r"""
+import json, sys, time
+t0 = time.perf_counter()
+from tract_git import Tract
+t = Tract.open(sys.argv[1], create=False)
+msgs = t.compile().to_openai()
+t1 = time.perf_counter()
+msgs2 = t.compile().to_openai()
+t2 = time.perf_counter()
+assert len(msgs) == len(msgs2) == int(sys.argv[2]), (len(msgs), sys.argv[2])
+print(json.dumps({"first": t1 - t0, "second": t2 - t1}))
+"""
+
+SQLITE_COMPILE_SNIPPET = r"""
+import json, sqlite3, sys, time
+t0 = time.perf_counter()
+def compile(db):
+    return [{"role": r, "content": c} for r, c in
+            db.execute("SELECT role, content FROM messages ORDER BY position")]
+db = sqlite3.connect(sys.argv[1])
+msgs = compile(db)
+t1 = time.perf_counter()
+msgs2 = compile(db)
+t2 = time.perf_counter()
+assert len(msgs) == len(msgs2) == int(sys.argv[2])
+print(json.dumps({"first": t1 - t0, "second": t2 - t1}))
+"""
+
+
+# ------------------------------------------------------------ SQLite baseline
+class SqliteStore:
+    """A minimal context store in SQLite: a messages table and a commits
+    table, one transaction per append, tokens counted with the same
+    tokenizer as tract.  ``synchronous`` is SQLite's own default (FULL,
+    fsync on every commit) unless told otherwise."""
+
+    SCHEMA = """
+    CREATE TABLE commits (id INTEGER PRIMARY KEY, parent INTEGER, message TEXT NOT NULL,
+                          time REAL NOT NULL, tokens_added INTEGER NOT NULL,
+                          context_tokens INTEGER NOT NULL);
+    CREATE TABLE messages (id INTEGER PRIMARY KEY, commit_id INTEGER NOT NULL REFERENCES commits(id),
+                           position INTEGER NOT NULL, role TEXT NOT NULL, content TEXT NOT NULL,
+                           tokens INTEGER NOT NULL);
+    CREATE INDEX messages_position ON messages(position);
+    """
+
+    def __init__(self, path: str, counter, synchronous: str | None = None):
+        self.db = sqlite3.connect(path, isolation_level=None)
+        if synchronous:
+            self.db.execute(f"PRAGMA synchronous={synchronous}")
+        self.db.executescript(self.SCHEMA)
+        self.counter = counter
+        self.head = None
+        self.total = 0
+        self.pos = 0
+
+    def append(self, role: str, content: str) -> None:
+        n = self.counter.count_text(content)
+        db = self.db
+        db.execute("BEGIN IMMEDIATE")
+        cur = db.execute("INSERT INTO commits (parent, message, time, tokens_added, context_tokens) "
+                         "VALUES (?, ?, ?, ?, ?)",
+                         (self.head, f"{role}: {content[:60]}", time.time(), n, self.total + n))
+        cid = cur.lastrowid
+        db.execute("INSERT INTO messages (commit_id, position, role, content, tokens) VALUES (?, ?, ?, ?, ?)",
+                   (cid, self.pos, role, content, n))
+        db.execute("COMMIT")
+        self.head, self.total, self.pos = cid, self.total + n, self.pos + 1
+
+    def close(self) -> None:
+        self.db.execute("VACUUM")
+        self.db.close()
+
+
+# ------------------------------------------------------------------ helpers
+def append_run(path: str, work, window: int):
+    """Append ``work`` one message at a time through the API; returns
+    (total seconds, seconds of the first window, seconds of the last)."""
+    from tract_git import Tract
+
+    t = Tract.open(path)
+    marks = [0.0]
+    t0 = time.perf_counter()
+    for i, (role, text) in enumerate(work, 1):
+        t.commit(text, role=role)
+        if i == window or i == len(work) - window or i == len(work):
+            marks.append(time.perf_counter() - t0)
+    t.close()
+    total = marks[-1]
+    return total, marks[1] - marks[0], marks[-1] - marks[-2]
+
+
+def sqlite_append_run(path: str, work, counter, synchronous=None):
+    s = SqliteStore(path, counter, synchronous)
+    t0 = time.perf_counter()
+    for role, text in work:
+        s.append(role, text)
+    dt = time.perf_counter() - t0
+    s.close()
+    return dt
+
+
+def git(store: str, *args: str) -> str:
+    return subprocess.run(["git", "--git-dir", store, *args], check=True, capture_output=True,
+                          text=True, env=common.bench_env()).stdout
+
+
+def main(argv=None) -> int:
+    args = common.parse_args(__doc__.splitlines()[0], argv)
+    runs = args.runs
+    n_big = 1_000 if args.quick else 10_000
+    n_small = 100 if args.quick else 1_000
+    env = common.bench_env()
+    common.apply_env(env)
+    from tract_git import tokens
+
+    counter = tokens.Counter(tokens.DEFAULT_ENCODING)
+    t_load, _ = common.timed(tokens.encoder, tokens.DEFAULT_ENCODING)
+    work = common.workload(n_big)
+    rep = Report("foundation", args.quick)
+    rep.meta.update({"n": n_big, "window": n_small, "runs": runs, "encoding": counter.label,
+                     "message_chars": sum(len(t) for _, t in work) / len(work)})
+    tmp = common.tempdir("tract-bench-")
+    print(f"workload: {n_big:,} messages of ~{rep.meta['message_chars']:.0f} chars; {runs} runs per figure;"
+          f" tokenizer {counter.label} (loaded in {t_load * 1000:.0f} ms); temp {tmp}")
+    try:
+        # ------------------------------------------------ one-at-a-time appends
+        section(f"durable one-at-a-time appends through the API (N={n_big:,}, token notes)")
+        totals, firsts, lasts = [], [], []
+        stores = []
+        for r in range(runs):
+            p = os.path.join(tmp, f"append{r}")
+            total, first, last = append_run(p, work, n_small)
+            totals.append(n_big / total)
+            firsts.append(n_small / first)
+            lasts.append(n_small / last)
+            stores.append(p)
+        rep.add(f"append rate, first {n_small:,} (N=0..{n_small:,})", "commits/s", firsts)
+        rep.add(f"append rate, last {n_small:,} (N={n_big - n_small:,}..{n_big:,})", "commits/s", lasts,
+                target=">= 800")
+        rep.add(f"append rate, all {n_big:,}", "commits/s", totals)
+        ratios = [f / lst for f, lst in zip(firsts, lasts)]
+        rep.add(f"per-commit cost at N={n_big:,} / at N={n_small:,}", "x", ratios, target="<= 1.25")
+        store = stores[0]
+        for p in stores[1:]:
+            common.rmtree(p)
+
+        # ----------------------------------------------------------- bulk
+        from tract_git import Tract
+
+        section(f"bulk appends: Tract.import_messages, one commit per message, written as a pack (N={n_big:,})")
+        msgs = [{"role": r, "content": c} for r, c in work]
+        rates = []
+        for r in range(runs):
+            p = os.path.join(tmp, f"bulk{r}")
+            t = Tract.open(p)
+            dt, _ = common.timed(t.import_messages, msgs)
+            t.close()
+            rates.append(n_big / dt)
+            if r:
+                common.rmtree(p)
+        rep.add(f"bulk import rate (N={n_big:,})", "commits/s", rates, target=">= 3000")
+        bulk_store = os.path.join(tmp, "bulk0")
+        rep.meta["bulk_commits"] = int(git(bulk_store, "rev-list", "--count", "HEAD").strip())
+
+        # ---------------------------------------------------------- compile
+        py = sys.executable
+        for label, st in (("loose objects, as appended", store), ("after bulk import (pack)", bulk_store)):
+            section(f"cold compile of {n_big:,} entries to OpenAI dicts in a new process ({label})")
+            walls, firsts_c, seconds = [], [], []
+            for _ in range(runs):
+                dt, p = common.run_subprocess([py, "-c", COMPILE_SNIPPET, st, str(n_big)], env=env)
+                d = json.loads(p.stdout)
+                walls.append(dt * 1000)
+                firsts_c.append(d["first"] * 1000)
+                seconds.append(d["second"] * 1000)
+            rep.add(f"cold compile wall, interpreter included [{label}]", "ms", walls, target="<= 250")
+            rep.add(f"cold compile in-process (import+open+compile) [{label}]", "ms", firsts_c)
+            rep.add(f"second compile, same process [{label}]", "ms", seconds, target="<= 5")
+
+        # --------------------------------------------------------------- CLI
+        tract = common.tract_cmd()
+        section(f"CLI on a {n_big:,}-commit store (wall, interpreter included)")
+        for name, cmd in (("tract status", ["status"]), ("tract log -n 20", ["log", "-n", "20"])):
+            common.run_subprocess(tract + ["--tract-dir", store] + cmd, env=env)  # page cache
+            walls = common.repeat_subprocess(tract + ["--tract-dir", store] + cmd, runs, env=env)
+            rep.add(name, "ms", [w * 1000 for w in walls], target="<= 150")
+        walls = [common.run_subprocess(tract + ["--tract-dir", store, "user", common.message_text(n_big + i)],
+                                       env=env)[0] * 1000 for i in range(runs)]
+        rep.add("tract user TEXT (one commit, token count included)", "ms", walls, target="<= 250")
+        walls = common.repeat_subprocess([py, "-c", "pass"], runs, env=env)
+        rep.add("python -c pass (interpreter start, for reference)", "ms", [w * 1000 for w in walls])
+        walls = common.repeat_subprocess([py, "-c", "import pygit2, click"], runs, env=env)
+        rep.add("python -c 'import pygit2, click' (floor, for reference)", "ms", [w * 1000 for w in walls])
+
+        # -------------------------------------------------------------- size
+        section(f"store size after git gc ({n_big:,} messages, notes included)")
+        sizes = []
+        for r in range(runs):
+            p = os.path.join(tmp, f"gc{r}")
+            subprocess.run(["cp", "-a", store, p], check=True)
+            git(p, "gc", "--quiet", "--prune=now")
+            sizes.append(common.dir_size(p) / 1e6)
+            common.rmtree(p)
+        rep.add("store size after git gc", "MB", sizes, target="<= 8")
+        rep.meta["loose_store_mb"] = common.dir_size(store) / 1e6
+        rep.meta["bulk_store_mb"] = common.dir_size(bulk_store) / 1e6
+
+        # ------------------------------------------------------------ SQLite
+        section(f"plain SQLite baseline, same workload (N={n_big:,})")
+        sq_rates, sq_rates_off = [], []
+        for r in range(runs):
+            p = os.path.join(tmp, f"sq{r}.db")
+            sq_rates.append(n_big / sqlite_append_run(p, work, counter))
+            if r:
+                os.unlink(p)
+            p2 = os.path.join(tmp, f"sqoff{r}.db")
+            sq_rates_off.append(n_big / sqlite_append_run(p2, work, counter, "OFF"))
+            os.unlink(p2)
+        rep.add("sqlite append rate (synchronous=FULL, its default)", "commits/s", sq_rates)
+        rep.add("sqlite append rate (synchronous=OFF, no fsync like git)", "commits/s", sq_rates_off)
+        sq = os.path.join(tmp, "sq0.db")
+        walls, seconds = [], []
+        for _ in range(runs):
+            dt, p = common.run_subprocess([py, "-c", SQLITE_COMPILE_SNIPPET, sq, str(n_big)], env=env)
+            walls.append(dt * 1000)
+            seconds.append(json.loads(p.stdout)["second"] * 1000)
+        rep.add("sqlite cold compile wall, interpreter included", "ms", walls)
+        rep.add("sqlite second compile, same process", "ms", seconds)
+        rep.add("sqlite store size (after VACUUM)", "MB", [os.path.getsize(sq) / 1e6] * runs)
+
+        section("ratios, tract / SQLite (medians of this run)")
+        g = lambda name: rep.get(name).median  # noqa: E731
+        ratios = {
+            "append rate vs sqlite FULL": g(f"append rate, all {n_big:,}") / g("sqlite append rate (synchronous=FULL, its default)"),
+            "append rate vs sqlite OFF": g(f"append rate, all {n_big:,}") / g("sqlite append rate (synchronous=OFF, no fsync like git)"),
+            "bulk import rate vs sqlite FULL": g(f"bulk import rate (N={n_big:,})") / g("sqlite append rate (synchronous=FULL, its default)"),
+            "cold compile wall (pack) vs sqlite": g("cold compile wall, interpreter included [after bulk import (pack)]") / g("sqlite cold compile wall, interpreter included"),
+            "cold compile wall (loose) vs sqlite": g("cold compile wall, interpreter included [loose objects, as appended]") / g("sqlite cold compile wall, interpreter included"),
+            "gc'd size vs sqlite size": g("store size after git gc") / g("sqlite store size (after VACUUM)"),
+        }
+        for k, v in ratios.items():
+            print(f"  {k:<48} {v:6.2f}x")
+        rep.meta["ratios"] = ratios
+        rep.write(args.out)
+    finally:
+        if args.keep:
+            print(f"kept {tmp}")
+        else:
+            common.rmtree(tmp)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

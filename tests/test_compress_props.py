@@ -1,0 +1,94 @@
+"""Properties over random histories and ranges: pins survive byte for byte,
+undo restores the exact previous tree, compile under a budget never
+exceeds it."""
+
+import shutil
+import subprocess
+import tempfile
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tract_git import Entry, Tract
+from tract_git.errors import BudgetError, NothingToDoError
+
+WORDS = ["alpha", "beta", "gamma", "delta", "rotate", "logs", "42", "x=1;", "ünï", "🌍", "\n", "  "]
+
+entry_st = st.tuples(
+    st.sampled_from(["system", "user", "assistant"]),
+    st.lists(st.sampled_from(WORDS), min_size=1, max_size=12).map(" ".join).filter(lambda s: s.strip()),
+    st.sampled_from(["normal", "normal", "normal", "pinned", "skip"]),
+)
+history_st = st.lists(entry_st, min_size=2, max_size=14)
+PROPS = settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
+
+
+def _build(entries):
+    d = tempfile.mkdtemp(prefix="tract-prop-")
+    t = Tract.open(d + "/s")
+    es = [Entry(role=r, content=c, priority=p) for r, c, p in entries]
+    half = len(es) // 2  # two commits: a history, kept cheap
+    t.commit_many(es[:half] or es[:1])
+    if es[half or 1:]:
+        t.commit_many(es[half or 1:])
+    return t, d
+
+
+def _tree(path):
+    return subprocess.run(["git", "--git-dir", path, "rev-parse", "HEAD^{tree}"], capture_output=True,
+                          text=True, check=True).stdout.strip()
+
+
+@PROPS
+@given(history_st, st.data())
+def test_pins_survive_and_undo_restores_tree(entries, data):
+    t, d = _build(entries)
+    try:
+        n = len(entries)
+        a = data.draw(st.integers(0, n - 1))
+        b = data.draw(st.integers(a, n - 1))
+        before = t.entries()
+        tree0 = _tree(t.path)
+        offline = data.draw(st.booleans())
+        try:
+            if offline:
+                t.compress(f"{a}..{b}", target_tokens=200)
+            else:
+                t.compress(f"{a}..{b}", summary="summary of the range")
+        except NothingToDoError:
+            assert all(e.pinned for e in before[a:b + 1])
+            return
+        after = t.entries()
+        pins = [(e.id, e.key, e.blob, e.content) for e in before if e.pinned]
+        assert [(e.id, e.key, e.blob, e.content) for e in after if e.pinned] == pins
+        # kept entries (outside the range, or pinned) in the same order; one summary where the range began
+        kept = [e for i, e in enumerate(before) if not (a <= i <= b) or e.pinned]
+        assert [e for e in after if e.type != "summary" or e in kept] == kept
+        summ = [e for e in after if e not in kept]
+        assert len(summ) == 1 and summ[0].type == "summary"
+        first = next(e for e in before[a:b + 1] if not e.pinned)
+        assert summ[0].key == first.key
+        t.undo()
+        assert _tree(t.path) == tree0
+        assert t.entries() == before
+    finally:
+        t.close()
+        shutil.rmtree(d, ignore_errors=True)
+
+
+@PROPS
+@given(history_st, st.integers(1, 120), st.sampled_from(["full", "window", "compress"]))
+def test_budget_never_exceeded(entries, budget, strategy):
+    t, d = _build(entries)
+    try:
+        try:
+            res = t.compile_budget(budget, strategy)
+        except BudgetError:
+            return  # refusing is allowed; returning too much is not
+        assert res.token_count <= budget
+        assert res.token_count == sum(t.repo.counter.count_entry(e) for e in res.messages)
+        pinned = [e for e in t.entries() if e.pinned]
+        assert all(p in res.messages for p in pinned) or strategy == "compress"
+    finally:
+        t.close()
+        shutil.rmtree(d, ignore_errors=True)

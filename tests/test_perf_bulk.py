@@ -1,0 +1,194 @@
+"""Bulk appends (Tract.import_messages): one commit per message, written as
+a pack by git fast-import; the result must be what one-at-a-time appends
+give, read back by tract and by plain git."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from tract_git import Tract
+from tract_git.errors import HookRefusedError, InvalidEntryError, InvalidInputError
+from tract_git.ops import bulk
+from tract_git.store import fastimport
+
+MSGS = [
+    {"role": "system", "content": "You are terse."},
+    {"role": "user", "content": "Hello ünïcödé 日本語\nsecond line"},
+    {"role": "assistant", "content": "", "tool_calls": [
+        {"id": "call_1", "type": "function", "function": {"name": "f", "arguments": "{\"a\": 1}"}}]},
+    {"role": "tool", "content": "42", "tool_call_id": "call_1"},
+    {"role": "assistant", "content": "Hello ünïcödé 日本語\nsecond line"},  # different role: own blob
+    {"role": "user", "content": "skipped", "priority": "skip"},
+    {"role": "user", "content": "pinned", "priority": "pinned", "type": "instruction"},
+]
+
+
+def notes_of(git, store):
+    out = git(store, "log", "--format=%H %N", "--notes=refs/notes/tract")
+    return [line for line in out.splitlines() if line.strip()]
+
+
+def test_import_matches_one_at_a_time(tmp_path, git, fsck):
+    a = Tract.open(str(tmp_path / "a"))
+    b = Tract.open(str(tmp_path / "b"))
+    a.user("before")
+    b.user("before")
+    for m in MSGS:
+        a.commit(m.get("content", ""), role=m["role"], type=m.get("type", ""),
+                 priority=m.get("priority", "normal"), tool_call_id=m.get("tool_call_id"),
+                 tool_calls=m.get("tool_calls"))
+    res = b.import_messages(MSGS)
+    assert len(res.commits) == len(MSGS)
+    assert res.commit == b.head
+    assert a.compile().to_openai() == b.compile().to_openai()
+    assert a.compile().token_count == b.compile().token_count
+    sa, sb = a.status().to_json(), b.status().to_json()
+    for k in ("commit",):
+        sa.pop(k), sb.pop(k)
+    assert sa == sb
+    la, lb = a.log(), b.log()
+    assert [(e.op, e.subject, e.tokens_added, e.context_tokens, e.entries) for e in la] == \
+           [(e.op, e.subject, e.tokens_added, e.context_tokens, e.entries) for e in lb]
+    # the same snapshot layout; ids differ (derived from the batch's base)
+    ga = git(a.path, "ls-tree", "-r", "--name-only", "HEAD").splitlines()
+    gb = git(b.path, "ls-tree", "-r", "--name-only", "HEAD").splitlines()
+    assert [p.rsplit("-", 2)[0] + p.rsplit("-", 1)[1] for p in ga] == \
+           [p.rsplit("-", 2)[0] + p.rsplit("-", 1)[1] for p in gb]
+    # every commit has its note, readable by plain git
+    notes = notes_of(git, b.path)
+    assert len(notes) == len(MSGS) + 1
+    for line in notes:
+        d = json.loads(line.split(" ", 1)[1])
+        assert d["encoding"] and "context_tokens" in d
+    assert git(b.path, "rev-list", "--count", "HEAD").strip() == str(len(MSGS) + 1)
+    # no temporary ref left behind
+    assert git(b.path, "for-each-ref", "refs/tract/") == ""
+    assert not os.path.exists(os.path.join(b.path, "refs", "tract", "tmp"))
+    fsck(b.path)
+
+
+def test_import_on_unborn_branch_and_reopen(tmp_path, fsck):
+    p = str(tmp_path / "s")
+    t = Tract.open(p)
+    res = t.import_messages([{"role": "user", "content": f"m{i}"} for i in range(300)])
+    assert res.parent is None
+    # written as a pack (fast-import leaves batches under 100 objects loose, as git does)
+    assert [f for f in os.listdir(os.path.join(p, "objects", "pack")) if f.endswith(".pack")]
+    t2 = Tract.open(p)
+    assert [m["content"] for m in t2.compile().to_openai()] == [f"m{i}" for i in range(300)]
+    st = t2.status()
+    assert st.entries == 300
+    t2.assistant("after the import")
+    assert t2.status().entries == 301
+    # one reflog entry for the batch: undo takes the whole batch back... after the last append
+    t2.undo()
+    assert t2.status().entries == 300
+    fsck(p)
+
+
+def test_import_notes_merge_with_existing_notes(tmp_path, git, fsck):
+    t = Tract.open(str(tmp_path / "s"))
+    for i in range(3):
+        t.user(f"u{i}")
+    t.import_messages([{"role": "assistant", "content": f"a{i}"} for i in range(5)])
+    t.user("last")
+    notes = notes_of(git, t.path)
+    assert len(notes) == 9
+    totals = [json.loads(n.split(" ", 1)[1])["context_tokens"] for n in notes]
+    assert totals == sorted(totals, reverse=True)
+    fsck(t.path)
+
+
+def test_import_refused_by_pre_commit_hook_writes_nothing(tmp_path, refs_of):
+    t = Tract.open(str(tmp_path / "s"))
+    t.user("x")
+    hook = os.path.join(t.path, "hooks", "pre-commit")
+    os.makedirs(os.path.dirname(hook), exist_ok=True)
+    with open(hook, "w") as f:
+        f.write("#!/bin/sh\ngrep -q forbidden && { echo 'no forbidden words' >&2; exit 1; }\nexit 0\n")
+    os.chmod(hook, 0o755)
+    before = refs_of(t.path)
+    with pytest.raises(HookRefusedError):
+        t.import_messages([{"role": "user", "content": "fine"}, {"role": "user", "content": "forbidden"}])
+    assert refs_of(t.path) == before
+
+
+def test_import_invalid_message_writes_nothing(tmp_path, refs_of):
+    t = Tract.open(str(tmp_path / "s"))
+    t.user("x")
+    before = refs_of(t.path)
+    with pytest.raises(InvalidEntryError, match="message 1: invalid role 'robot'"):
+        t.import_messages([{"role": "user", "content": "ok"}, {"role": "robot", "content": "no"}])
+    with pytest.raises(InvalidInputError, match="no messages"):
+        t.import_messages([])
+    with pytest.raises(InvalidEntryError, match="message 0: empty content"):
+        t.import_messages([{"role": "user", "content": ""}])
+    assert refs_of(t.path) == before
+
+
+def test_import_without_git_binary_falls_back(tmp_path, monkeypatch, fsck):
+    monkeypatch.setattr(fastimport, "available", lambda: False)
+    t = Tract.open(str(tmp_path / "s"))
+    res = t.import_messages(MSGS)
+    assert len(res.commits) == len(MSGS)
+    assert [m["role"] for m in t.compile().to_openai()] == \
+           ["system", "user", "assistant", "tool", "assistant", "user"]
+    assert not [f for f in os.listdir(os.path.join(t.path, "objects", "pack")) if f.endswith(".pack")]
+    fsck(t.path)
+
+
+def test_import_detached_head(tmp_path, fsck):
+    t = Tract.open(str(tmp_path / "s"))
+    t.user("a")
+    t.user("b")
+    t.checkout("HEAD~1", detach=True)
+    res = t.import_messages([{"role": "assistant", "content": "c"}])
+    assert res.branch is None
+    assert t.branch is None
+    assert [m["content"] for m in t.compile().to_openai()] == ["a", "c"]
+    assert [m["content"] for m in t.compile("main").to_openai()] == ["a", "b"]
+    fsck(t.path)
+
+
+def test_parse_messages_formats():
+    arr = '[{"role": "user", "content": "a"}]'
+    assert bulk.parse_messages(arr) == [{"role": "user", "content": "a"}]
+    assert bulk.parse_messages('{"messages": [{"role": "user", "content": "a"}]}') == \
+        [{"role": "user", "content": "a"}]
+    jl = '{"role": "user", "content": "a"}\n\n{"role": "assistant", "content": "b"}\n'
+    assert [m["content"] for m in bulk.parse_messages(jl)] == ["a", "b"]
+    with pytest.raises(InvalidInputError, match="line 2: not valid JSON"):
+        bulk.parse_messages('{"role": "user", "content": "a"}\n{oops\n')
+    e = bulk.entry_from_message({"role": "developer", "content": [{"type": "text", "text": "x"},
+                                                                  {"type": "text", "text": "y"}]})
+    assert (e.role, e.content) == ("system", "x\ny")
+
+
+def test_cli_import_jsonl_and_stdin(tmp_path, cli, git, fsck, refs_of):
+    store = str(tmp_path / "store")
+    assert cli("init", store).code == 0
+    f = tmp_path / "chat.jsonl"
+    f.write_text('{"role": "system", "content": "Be brief."}\n{"role": "user", "content": "Hi"}\n')
+    r = cli("import", str(f))
+    assert r.code == 0, r.err
+    head = git(store, "rev-parse", "--short=7", "HEAD").strip()
+    first = git(store, "rev-parse", "--short=7", "HEAD~1").strip()
+    assert r.out.splitlines()[0] == f"[main {first}..{head}] imported 2 messages (2 commits)"
+    assert r.err == ""
+    r = cli("import", "--json", "-", input=b'[{"role": "assistant", "content": "Hello!"}]')
+    assert r.code == 0, r.err
+    d = json.loads(r.out)
+    assert d["commits"] == 1 and d["entry_count"] == 3 and d["branch"] == "refs/heads/main"
+    assert git(store, "log", "--format=%s").splitlines() == \
+        ["assistant: Hello!", "user: Hi", "system: Be brief."]
+    before = refs_of(store)
+    r = cli("import", "-", input=b'{"role": "user", "content": "a"}\n{nope\n')
+    assert (r.code, r.out, r.err) == (129, "", "error: line 2: not valid JSON (Expecting property name "
+                                                "enclosed in double quotes)\n")
+    r = cli("import", "-", input=b"\xff\xfe")
+    assert r.code == 129 and r.err.startswith("error: stdin is not valid UTF-8")
+    assert refs_of(store) == before
+    fsck(store)
