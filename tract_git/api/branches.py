@@ -42,7 +42,7 @@ class BranchesMixin:
         also checks it out."""
         if switch:
             _branch.switch(self.repo, name, create_branch=True, start=start)
-            return _branch.info(self.repo, _branch.ref_of(name))
+            return _branch.info(self.repo, _branch.ref_of(name, self.repo.branch_prefix))
         return _branch.create(self.repo, name, start, force=force)
 
     def branches(self) -> list[_branch.BranchInfo]:

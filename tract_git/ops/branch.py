@@ -40,12 +40,14 @@ def check_name(name: str) -> str:
     return name
 
 
-def ref_of(name: str) -> str:
-    return name if name.startswith(HEADS) else HEADS + name
+def ref_of(name: str, prefix: str = HEADS) -> str:
+    """A branch name to its ref; ``prefix`` is the context's branch prefix
+    (``Repo.branch_prefix``: a sub-agent's branches live in its namespace)."""
+    return name if name.startswith(prefix) else prefix + name
 
 
-def short_name(ref: str) -> str:
-    return ref[len(HEADS):] if ref.startswith(HEADS) else ref
+def short_name(ref: str, prefix: str = HEADS) -> str:
+    return ref[len(prefix):] if ref.startswith(prefix) else ref
 
 
 @dataclass
@@ -75,7 +77,7 @@ class BranchInfo:
 def create(repo: Repo, name: str, start: str | None = None, *, force: bool = False) -> BranchInfo:
     """Create branch ``name`` at ``start`` (default HEAD)."""
     check_name(name)
-    ref = ref_of(name)
+    ref = ref_of(name, repo.branch_prefix)
     target = repo.resolve(start)
     old = repo.store.read_ref(ref)
     if old is not None and not force:
@@ -91,19 +93,19 @@ def create(repo: Repo, name: str, start: str | None = None, *, force: bool = Fal
 def info(repo: Repo, ref: str) -> BranchInfo:
     commit = repo.store.read_ref(ref)
     if commit is None:
-        raise BranchNotFoundError(f"branch '{short_name(ref)}' not found")
+        raise BranchNotFoundError(f"branch '{short_name(ref, repo.branch_prefix)}' not found")
     note = repo.note(commit)
-    return BranchInfo(short_name(ref), commit, repo.head().branch == ref, note.entries,
+    return BranchInfo(short_name(ref, repo.branch_prefix), commit, repo.head().branch == ref, note.entries,
                       note.context_tokens, repo)
 
 
 def list_branches(repo: Repo) -> list[BranchInfo]:
-    return [info(repo, ref) for ref, _ in repo.store.list_refs(HEADS)]
+    return [info(repo, ref) for ref, _ in repo.store.list_refs(repo.branch_prefix)]
 
 
 def delete(repo: Repo, name: str, *, force: bool = False) -> BranchInfo:
     """Delete a branch; without ``force`` only when it is merged into HEAD."""
-    ref = ref_of(name)
+    ref = ref_of(name, repo.branch_prefix)
     commit = repo.store.read_ref(ref)
     if commit is None:
         raise BranchNotFoundError(f"branch '{name}' not found")
@@ -165,7 +167,7 @@ class SwitchResult:
 def switch(repo: Repo, name: str, *, create_branch: bool = False, start: str | None = None) -> SwitchResult:
     """Point HEAD at branch ``name`` (creating it at ``start`` first)."""
     opstate.require_none(repo)
-    ref = ref_of(name)
+    ref = ref_of(name, repo.branch_prefix)
     if create_branch:
         create(repo, name, start)
     elif start is not None:
@@ -177,5 +179,5 @@ def switch(repo: Repo, name: str, *, create_branch: bool = False, start: str | N
         if repo.store.read_ref(ref) is None:
             raise BadRevisionError(f"invalid reference: {name}",
                                    hints=(f"to create it, run 'tract switch -c {name}'",))
-    repo.store.set_head(ref)
+    repo.set_head(ref)
     return SwitchResult(name, repo.store.read_ref(ref), create_branch)

@@ -596,7 +596,17 @@ class Store:
 
     def update_ref(self, name: str, new: str, old: str | None, message: str) -> None:
         """Compare-and-swap: move ``name`` from ``old`` to ``new``; ``old``
-        None means the ref must not exist yet.  Writes the reflog."""
+        None means the ref must not exist yet.  Writes the reflog.  A lock
+        left by a dead writer is removed and the update tried again (see
+        ``store.locks``); a live writer's lock raises ``RefLockedError``."""
+        try:
+            self._update_ref(name, new, old, message)
+        except RefLockedError:
+            if not _locks.recover(self.path, [name]):
+                raise
+            self._update_ref(name, new, old, message)
+
+    def _update_ref(self, name: str, new: str, old: str | None, message: str) -> None:
         repo = self.repo
         try:
             if old is None:
@@ -622,6 +632,14 @@ class Store:
             raise _wrap_write_error(e, f"ref {name}") from None
 
     def update_head_detached(self, new: str, old: str, message: str, name: str = "HEAD") -> None:
+        try:
+            self._update_head_detached(new, old, message, name)
+        except RefLockedError:
+            if not _locks.recover(self.path, [name]):
+                raise
+            self._update_head_detached(new, old, message, name)
+
+    def _update_head_detached(self, new: str, old: str, message: str, name: str) -> None:
         try:
             ref = self.repo.lookup_reference(name)
             if ref.type == _SYMBOLIC or str(ref.target) != old:
@@ -771,8 +789,6 @@ class Store:
                 self.update_ref(NOTES_REF, str(commit), tip, "notes: " + message)
                 return
             except (RefRaceError, RefLockedError) as e:
-                if isinstance(e, RefLockedError) and _locks.recover(self.path, [NOTES_REF]):
-                    continue
                 if isinstance(e, RefLockedError) and deadline is not None and time.monotonic() > deadline:
                     raise
                 time.sleep(delay)
@@ -827,9 +843,7 @@ class Store:
             try:
                 self.update_ref(NOTES_REF, new, ours, "notes: " + message)
                 return new
-            except (RefRaceError, RefLockedError) as e:
-                if isinstance(e, RefLockedError):
-                    _locks.recover(self.path, [NOTES_REF])
+            except (RefRaceError, RefLockedError):
                 time.sleep(0.002)
         raise RefUpdateError(f"could not update {NOTES_REF}: too many concurrent writers")
 
