@@ -230,6 +230,11 @@ def main(argv=None) -> int:
             subprocess.run(["cp", "-a", store, p], check=True)
             git(p, "gc", "--quiet", "--prune=now")
             sizes.append(common.dir_size(p) / 1e6)
+            if r == 0:
+                rep.meta["gc_size_breakdown_mb"] = {
+                    part: common.dir_size(os.path.join(p, part)) / 1e6 for part in ("objects", "logs")}
+                print(f"  (breakdown: objects {rep.meta['gc_size_breakdown_mb']['objects']:.2f} MB, "
+                      f"reflogs {rep.meta['gc_size_breakdown_mb']['logs']:.2f} MB)")
             common.rmtree(p)
         rep.add("store size after git gc", "MB", sizes, target="<= 8")
         rep.meta["loose_store_mb"] = common.dir_size(store) / 1e6
