@@ -343,7 +343,6 @@ class Store:
         repo = self.repo
         out: list[Item] = []
         append = out.append
-        new = object.__new__
         for b in msg:
             if b.filemode != TREE:  # not ours (a commit made by plain git)
                 continue
@@ -354,11 +353,7 @@ class Store:
                     continue
                 if e.filemode != BLOB:
                     continue
-                # Item(key, eid, role, blob) without the frozen __init__'s
-                # four object.__setattr__ calls (10,000 items per compile)
-                it = new(Item)
-                it.__dict__.update(key=key, id=eid, role=role, blob=str(e.id))
-                append(it)
+                append(Item(key, eid, role, str(e.id)))
         return out
 
     def last_item(self, tree: str | None) -> Item | None:
@@ -762,18 +757,6 @@ class Store:
             blobs = {c: repo.create_blob(text.encode("utf-8")) for c, text in notes.items()}
         except (pygit2.GitError, OSError) as e:
             raise _wrap_write_error(e, "notes") from None
-        self.add_note_blobs({c: str(b) for c, b in blobs.items()}, message=message, retries=retries,
-                            lock_timeout=lock_timeout)
-
-    def add_note_blobs(self, blobs: dict[str, str], *, message: str = "Notes added by tract",
-                       retries: int = 200, lock_timeout: float | None = None) -> None:
-        """Like :meth:`add_notes` for notes already written as blobs
-        (commit id -> blob id), e.g. in a pack by a bulk import: one notes
-        commit for all of them."""
-        if not blobs:
-            return
-        repo = self.repo
-        blobs = {c: pygit2.Oid(hex=b) for c, b in blobs.items()}
         delay = 0.0005
         deadline = None if lock_timeout is None else time.monotonic() + lock_timeout
         for attempt in range(retries):
