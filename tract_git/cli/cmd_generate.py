@@ -51,6 +51,6 @@ tract generate || tract generate
 MAN_EXIT_STATUS = """
 1   a pre-commit or commit-msg hook refused the reply; nothing was written
 128 a fatal error, also: no model is configured, the context is empty, the
-    model call failed after
-    its retries, or the reply was malformed; nothing was written
+    model call failed after its retries, or the reply was malformed; nothing
+    was written
 """
