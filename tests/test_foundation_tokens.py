@@ -135,7 +135,7 @@ def test_unknown_configured_encoding_falls_back(t, git, cli):
         assert t2.status().approximate is True
         assert t2.compile().approximate is True
     r = cli("status", store=t.path)
-    assert (r.code, r.out.splitlines()[1]) == (0, "1 entries, 2 tokens (approximate)")
+    assert (r.code, r.out.splitlines()[1]) == (0, "1 entry, 2 tokens (approximate)")
 
 
 def test_config_encoding(t, cli, git):
