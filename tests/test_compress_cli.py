@@ -143,7 +143,7 @@ def test_no_litellm_import_without_a_model(cli, tmp_path):
     code = ("import sys\nfrom tract_git.cli.main import main\n"
             "try:\n    main(sys.argv[1:])\nexcept SystemExit as e:\n    assert e.code == 0, e.code\n"
             "assert 'litellm' not in sys.modules\n")
-    for args in (["compress", "-k", "2"], ["compile", "--budget", "20", "--strategy", "compress"]):
+    for args in (["compress", "-k", "2", "-n"], ["compile", "--budget", "36", "--strategy", "compress"]):
         p = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True,
                            env={**__import__("os").environ, "TRACT_DIR": str(tmp_path / "store")})
         assert p.returncode == 0, p.stderr
