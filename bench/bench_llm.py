@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -26,9 +27,18 @@ sys.path.insert(0, os.path.join(HERE, "..", "tests"))
 sys.path.insert(0, os.path.join(HERE, ".."))
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
-from fakellm import FakeLLM  # noqa: E402
-
 from tract_git import Tract, llm  # noqa: E402
+
+
+SERVER = """
+import sys
+from fakellm import FakeLLM
+f = FakeLLM().start()
+f.default = FakeLLM._reply_body("A short reply from the fake model.", None, (1000, 8), None, "stop")
+print(f.base_url, flush=True)
+sys.stdin.read()
+f.stop()
+"""
 
 
 def stats(name: str, xs: list[float]) -> None:
@@ -38,7 +48,7 @@ def stats(name: str, xs: list[float]) -> None:
 
 
 def timed(fn, runs: int) -> tuple[list[float], list[float]]:
-    """Wall and CPU (this process, fake server thread included) seconds."""
+    """Wall and CPU (this process: the client) seconds."""
     wall, cpu = [], []
     for i in range(runs):
         w, c = time.perf_counter(), time.process_time()
@@ -56,10 +66,13 @@ def main() -> None:
     a = ap.parse_args()
     runs = a.runs or (5 if a.quick else 20)
 
-    fake = FakeLLM().start()
-    fake.default = FakeLLM._reply_body("A short reply from the fake model.", None, (1000, 8), None, "stop")
+    # the fake server runs in its own process, so the CPU figures are the client's alone
+    server = subprocess.Popen(
+        [sys.executable, "-c", SERVER], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        cwd=os.path.join(HERE, "..", "tests"))
+    base_url = server.stdout.readline().strip()
     d = tempfile.mkdtemp(prefix="bench-llm-")
-    t = Tract.open(os.path.join(d, "store"), model="openai/gpt-4o-mini", base_url=fake.base_url,
+    t = Tract.open(os.path.join(d, "store"), model="openai/gpt-4o-mini", base_url=base_url,
                    api_key="sk-bench")
     t.system("You are a helpful assistant.")
     batch = []
@@ -104,7 +117,8 @@ def main() -> None:
     print(f"\ntract's own part of a chat turn (chat - complete): {own:.2f} ms (wall medians)")
     print(f"target <= 20 ms per turn: {'met' if med <= 20 else 'NOT met'} (chat median {med:.2f} ms wall, "
           f"{statistics.median(chat_cpu) * 1000:.2f} ms cpu)")
-    fake.stop()
+    server.stdin.close()
+    server.wait()
 
 
 if __name__ == "__main__":

@@ -19,9 +19,13 @@ Use the ``fake_llm`` fixture (registered in ``conftest.py`` with
         fake_llm.env               # {"TRACT_MODEL", "TRACT_BASE_URL", "TRACT_API_KEY"} for the CLI
         fake_llm.requests          # list of Request(path, headers, body): every call received
         fake_llm.last              # the last request's JSON body
+        fake_llm.attach(t)         # point a Tract (or a Repo) at this server, in memory
+        fake_llm.responder = lambda body: "summary of %d messages" % len(body["messages"])
 
 Replies are served in the order they were queued (one per request); when
-the queue is empty every request gets ``fake_llm.default`` (text "ok").
+the queue is empty a request gets ``fake_llm.responder(body)`` if set (a
+text, or a dict of ``reply()`` arguments), else ``fake_llm.default``
+(text "ok").
 A request with ``"stream": true`` gets the same reply as server-sent events
 (one chunk per word, a final chunk with usage when the client asked for it
 with ``stream_options.include_usage``).
@@ -31,7 +35,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from collections import deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -76,6 +79,7 @@ class FakeLLM:
         self.requests: list[Request] = []
         self.default = self._reply_body("ok", None, (10, 1), None, "stop")
         self.model = DEFAULT_MODEL
+        self.responder = None  # body -> str | dict of reply() arguments, when the queue is empty
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._server: ThreadingHTTPServer | None = None
@@ -161,6 +165,14 @@ class FakeLLM:
         self._push(Canned("reply", 200, body), times)
         return self
 
+    def attach(self, t) -> "FakeLLM":
+        """Point a ``Tract`` (or an ``ops.repo.Repo``) at this server for
+        every operation, in memory, as ``Tract.open(model=..., base_url=...,
+        api_key=...)`` would."""
+        repo = getattr(t, "repo", t)
+        repo.llm_session.update({"model": self.model, "baseUrl": self.base_url, "api_key": API_KEY})
+        return self
+
     def pending(self) -> int:
         with self._lock:
             return len(self.queue)
@@ -171,10 +183,16 @@ class FakeLLM:
             self.requests.clear()
 
     # ------------------------------------------------------------ serving
-    def _next(self) -> Canned:
+    def _next(self, body: dict | None = None) -> Canned:
         with self._lock:
             if self.queue:
                 return self.queue.popleft()
+        if self.responder is not None:
+            out = self.responder(body or {})
+            kw = {"text": out} if isinstance(out, str) else dict(out)
+            text = kw.pop("text", "")
+            return Canned("reply", 200, self._reply_body(text, kw.get("tool_calls"), kw.get("usage", (10, 5)),
+                                                         kw.get("model"), kw.get("finish_reason")))
         return Canned("reply", 200, self.default)
 
     def start(self) -> "FakeLLM":
@@ -215,7 +233,7 @@ class FakeLLM:
                 if not self.path.rstrip("/").endswith("/chat/completions"):
                     self._send(404, b'{"error": {"message": "unknown path"}}')
                     return
-                c = fake._next()
+                c = fake._next(body)
                 if c.kind == "hang":
                     if fake._stop.wait(c.delay):
                         return

@@ -90,7 +90,8 @@ def test_every_commit_kind_has_a_note(t, git):
 def _offline_env(tmp_path):
     empty = tmp_path / "no-bpe"
     empty.mkdir(exist_ok=True)
-    return dict(OFFLINE, TIKTOKEN_CACHE_DIR=str(empty))
+    # no BPE file and no fast-token table built from one (tract_git.fasttokens)
+    return dict(OFFLINE, TIKTOKEN_CACHE_DIR=str(empty), XDG_CACHE_HOME=str(empty))
 
 
 def test_offline_fallback_is_labelled_approximation(run_tract, cli, tmp_path, git, fsck):
@@ -160,3 +161,17 @@ def test_config_refuses_secrets(t, cli, refs_of, key):
                      "hint: pass API keys as arguments or environment variables (e.g. OPENAI_API_KEY)\n")
     assert open(t.path + "/config").read() == cfg
     assert refs_of(t.path) == before
+
+
+def test_config_refuses_secret_values(t, cli, refs_of):
+    before = refs_of(t.path)
+    cfg = open(t.path + "/config").read()
+    r = cli("config", "model", "sk-proj-abcdefghijklmnopqrstuvwxyz", store=t.path)
+    assert (r.code, r.out) == (129, "")
+    assert r.err == ("error: refusing to store the value of 'model': it looks like an API key or token\n"
+                     "hint: pass API keys as arguments or environment variables (e.g. OPENAI_API_KEY)\n")
+    assert open(t.path + "/config").read() == cfg
+    assert refs_of(t.path) == before
+    r = cli("config", "model", "gpt-4o-mini", store=t.path)
+    assert (r.code, r.err) == (0, "")
+    assert cli("config", "model", store=t.path).out == "gpt-4o-mini\n"

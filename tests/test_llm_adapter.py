@@ -225,3 +225,14 @@ def test_operation_model_is_what_is_sent(t, fake_llm):
     assert fake_llm.last["model"] == "gpt-4o-mini"
     llm.complete(t.repo, MSGS, operation="chat")
     assert fake_llm.last["model"] == "gpt-4o"
+
+
+def test_missing_usage_is_counted_locally_and_flagged(fake_llm):
+    fake_llm.reply("hello world", usage=None)
+    c = call(fake_llm)
+    assert c.usage.estimated is True
+    assert c.usage.prompt_tokens > 0 and c.usage.completion_tokens == 2
+    assert c.usage.total_tokens == c.usage.prompt_tokens + 2
+    assert c.usage.to_json()["estimated"] is True
+    assert str(c.usage).endswith(" estimated")
+    assert c.cost and c.cost > 0

@@ -208,8 +208,9 @@ def test_api_key_is_never_written_into_the_store(store_path, fake_llm, monkeypat
     # every object (commits, trees, blobs, notes), through git itself
     objs = subprocess.run(["git", "--git-dir", store_path, "cat-file", "--batch-all-objects", "--batch"],
                           capture_output=True).stdout
-    assert b"Tract-Model" in objs and b"sfake" not in objs.replace(b"-", b"")  # sanity of the scan
+    assert b"Tract-Model" in objs and b"q1" in objs  # the scan sees the turns
     assert KEY.encode() not in objs and b"SECRET" not in objs
+    assert b"skfakeSECRET" not in objs.replace(b"-", b"")
     notes = git(store_path, "log", "--notes=tract", "--format=%N")
     assert '"llm"' in notes and KEY not in notes
     # and every file of the store: config, refs, reflogs, hooks, packs...
@@ -238,3 +239,27 @@ def test_compiled_context_after_turns_matches_a_fresh_compile(tm, fake_llm, stor
         assert warm.to_anthropic() == cold.to_anthropic()
         assert (warm.commit, warm.tree, warm.token_count) == (cold.commit, cold.tree, cold.token_count)
     assert [m.content for m in warm.messages][-2:] == ["q3", "ok"]
+
+
+def test_chat_stream_iterates_then_holds_the_result(tm, fake_llm, git):
+    fake_llm.reply("one two three", usage=(4, 3))
+    s = tm.chat_stream("count")
+    assert list(s) == ["one ", "two ", "three"]
+    assert s.result.text == "one two three" and s.result.usage.total_tokens == 7
+    assert s.result.commit == tm.head
+    tm.user("more")
+    fake_llm.reply("four five")
+    assert tm.generate_stream().text == "four five"
+    assert git(tm.path, "log", "-1", "--format=%s") == "assistant: four five\n"
+
+
+def test_chat_stream_error_is_raised_and_nothing_written(tm, fake_llm):
+    tm.user("q")
+    before = state(tm.path)
+    fake_llm.error(401)
+    s = tm.chat_stream("again")
+    with pytest.raises(LLMError) as ei:
+        list(s)
+    assert str(ei.value) == "model call failed: openai/gpt-4o-mini: authentication failed (HTTP 401): fake error 401"
+    assert s.result is None
+    assert state(tm.path) == before

@@ -72,6 +72,26 @@ def test_generate_prints_tool_calls(cli, fake_llm, env):
     assert r.out.rstrip().endswith("assistant: tool calls: get_weather")
 
 
+def test_tools_file(cli, fake_llm, env, tmp_path, refs_of):
+    cli("init")
+    cli("user", "weather?")
+    tools = [{"type": "function", "function": {"name": "get_weather", "parameters": {"type": "object"}}}]
+    (tmp_path / "tools.json").write_text(json.dumps(tools))
+    fake_llm.reply(tool_calls=[{"id": "c1", "name": "get_weather", "arguments": {}}])
+    r = cli("generate", "--tools", "tools.json", env=env)
+    assert (r.code, r.out) == (0, "-> get_weather({})\n"), r.err
+    assert fake_llm.last["tools"] == tools
+    before = refs_of(str(tmp_path / "store"))
+    n = len(fake_llm.requests)
+    (tmp_path / "bad.json").write_text('{"not": "a list"}')
+    r = cli("generate", "--tools", "bad.json", env=env)
+    assert (r.code, r.err) == (129, "error: bad.json: expected a JSON list of tool schemas, "
+                                    "each with a function name\n")
+    r = cli("generate", "--tools", "missing.json", env=env)
+    assert (r.code, r.err) == (129, "error: cannot read missing.json: No such file or directory\n")
+    assert len(fake_llm.requests) == n and refs_of(str(tmp_path / "store")) == before
+
+
 def test_failure_is_one_line_exit_128_and_writes_nothing(cli, fake_llm, env, tmp_path, refs_of):
     cli("init")
     cli("user", "hello")

@@ -3,15 +3,17 @@
 
 from __future__ import annotations
 
+import json
 import sys
 
 import click
 
+from ..errors import InvalidInputError
 from ._common import echo, emit_json
 
 
 def model_options(f):
-    """--model, --temperature, --max-tokens, --no-stream, --json."""
+    """--model, --temperature, --max-tokens, --tools, --stream, --json."""
     opts = [
         click.option("--model", metavar="NAME",
                      help="Model for this call (default: tract.chat.model, tract.model, $TRACT_MODEL)."),
@@ -19,6 +21,8 @@ def model_options(f):
                      help="Sampling temperature for this call."),
         click.option("--max-tokens", type=click.IntRange(min=1), metavar="N",
                      help="Upper bound on the reply's tokens."),
+        click.option("--tools", "tools_file", metavar="FILE",
+                     help="Offer the tools in FILE: a JSON list of OpenAI tool schemas."),
         click.option("--stream/--no-stream", "stream", default=None,
                      help="Print the reply as it arrives (default: on a terminal)."),
         click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON."),
@@ -26,6 +30,24 @@ def model_options(f):
     for o in reversed(opts):
         f = o(f)
     return f
+
+
+def read_tools(path: str | None) -> list | None:
+    """A JSON list of tool schemas (``{"type": "function", "function":
+    {...}}``) from a file, checked."""
+    if path is None:
+        return None
+    try:
+        with open(path, "rb") as f:
+            tools = json.loads(f.read().decode("utf-8"))
+    except OSError as e:
+        raise InvalidInputError(f"cannot read {path}: {e.strerror}") from None
+    except (UnicodeDecodeError, ValueError) as e:
+        raise InvalidInputError(f"{path} is not valid JSON: {e}") from None
+    if not isinstance(tools, list) or not all(
+            isinstance(t, dict) and isinstance(t.get("function", t).get("name"), str) for t in tools):
+        raise InvalidInputError(f"{path}: expected a JSON list of tool schemas, each with a function name")
+    return [t if "function" in t else {"type": "function", "function": t} for t in tools]
 
 
 def call_params(temperature, max_tokens) -> dict:

@@ -29,7 +29,7 @@ import click
 
 from ..ops import chat as _chat
 from ._common import pass_ctx, read_content
-from ._llmopts import call_params, model_options, render_reply, streamer
+from ._llmopts import call_params, model_options, read_tools, render_reply, streamer
 
 
 @click.command("chat")
@@ -37,11 +37,11 @@ from ._llmopts import call_params, model_options, render_reply, streamer
 @click.option("-F", "--file", metavar="FILE", help="Read the message from FILE ('-' for stdin).")
 @model_options
 @pass_ctx
-def command(ctx, text, file, model, temperature, max_tokens, stream, as_json):
+def command(ctx, text, file, model, temperature, max_tokens, tools_file, stream, as_json):
     """Send a user message to the model; commit it and the reply."""
     content = read_content(text, file, what="message")
     on_text = streamer(stream, as_json)
-    res = _chat.chat(ctx.repo(), content, model=model, on_text=on_text,
+    res = _chat.chat(ctx.repo(), content, model=model, tools=read_tools(tools_file), on_text=on_text,
                      **call_params(temperature, max_tokens))
     render_reply(res, as_json, on_text is not None)
 
@@ -61,4 +61,11 @@ git --git-dir .tract log -1
 
 tract chat --json "hi" | jq .usage
     Read the token usage of the turn from the JSON output.
+"""
+
+MAN_EXIT_STATUS = """
+1   a pre-commit or commit-msg hook refused: the user message (nothing was
+    written), or the reply (the user message has already been committed)
+128 a fatal error, also: no model is configured, the model call failed after
+    its retries, or the reply was malformed; nothing was written
 """

@@ -31,6 +31,13 @@ tract import --json history.json
     Print what was imported (commit range, entry ids, token total) as JSON.
 """
 
+MAN_EXIT_STATUS = """
+1   a pre-commit hook refused the messages; nothing was written
+129 a usage error: the input is not JSON or JSONL messages, a message has no
+    role, an invalid role or empty content, or there is nothing to import;
+    nothing was written
+"""
+
 
 @click.command("import")
 @click.argument("file", required=False)

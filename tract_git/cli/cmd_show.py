@@ -71,10 +71,10 @@ The last commit, its trailers and what it changed:
 
     $ tract show
 
-Entry 0 with its headers and token count (a negative position needs "--"):
+The first and the last entry, with headers and token count:
 
     $ tract show 0
-    $ tract show -- -1
+    $ tract show -1
 
 A message as plain git stores it:
 

@@ -40,15 +40,18 @@ def load_litellm():
         return _litellm
     with _lock:
         if _litellm is None:
-            os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+            os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"  # never fetch the price map
             os.environ.setdefault("LITELLM_LOG", "ERROR")
             import inspect
             import logging
 
-            import litellm
+            try:
+                import litellm
+            except ImportError as e:
+                raise LLMError(f"cannot load litellm: {e}",
+                               hints=("install it with: pip install 'litellm>=1.50,<2'",)) from None
 
             litellm.suppress_debug_info = True
-            litellm.drop_params = True  # a parameter a provider lacks is dropped, not an error
             for name in ("LiteLLM", "LiteLLM Router", "LiteLLM Proxy", "httpx"):
                 logging.getLogger(name).setLevel(logging.ERROR)
             # litellm >= 1.7x routes any call with tools through an MCP
@@ -66,16 +69,24 @@ def load_litellm():
 
 @dataclass
 class Usage:
+    """Token usage of a call, as the provider reported it, or, when it
+    reported none, counted locally (``estimated``)."""
+
     prompt_tokens: int = 0
     completion_tokens: int = 0
     total_tokens: int = 0
+    estimated: bool = False
 
     def to_json(self) -> dict:
-        return {"prompt_tokens": self.prompt_tokens, "completion_tokens": self.completion_tokens,
-                "total_tokens": self.total_tokens}
+        d = {"prompt_tokens": self.prompt_tokens, "completion_tokens": self.completion_tokens,
+             "total_tokens": self.total_tokens}
+        if self.estimated:
+            d["estimated"] = True
+        return d
 
     def __str__(self) -> str:
-        return f"prompt={self.prompt_tokens} completion={self.completion_tokens} total={self.total_tokens}"
+        s = f"prompt={self.prompt_tokens} completion={self.completion_tokens} total={self.total_tokens}"
+        return s + " estimated" if self.estimated else s
 
 
 @dataclass
@@ -217,22 +228,30 @@ def _checked_tool_calls(raw_calls) -> list[dict] | None:
     return out
 
 
-def _usage(resp) -> Usage:
+def _usage(litellm, resp, cfg: CallConfig, messages: list[dict], text: str, tool_calls) -> Usage:
     u = getattr(resp, "usage", None)
-    if u is None:
-        return Usage()
-    get = (lambda k: u.get(k)) if isinstance(u, dict) else (lambda k: getattr(u, k, None))
-    p = int(get("prompt_tokens") or 0)
-    c = int(get("completion_tokens") or 0)
-    t = int(get("total_tokens") or (p + c))
-    return Usage(p, c, t)
+    if u is not None:
+        get = (lambda k: u.get(k)) if isinstance(u, dict) else (lambda k: getattr(u, k, None))
+        p = int(get("prompt_tokens") or 0)
+        c = int(get("completion_tokens") or 0)
+        t = int(get("total_tokens") or (p + c))
+        if t or p or c:
+            return Usage(p, c, t)
+    # the provider reported no usage: count it here, and say so
+    try:
+        p = int(litellm.token_counter(model=cfg.model, messages=messages))
+        out = text + (json.dumps(tool_calls) if tool_calls else "")
+        c = int(litellm.token_counter(model=cfg.model, text=out)) if out else 0
+    except Exception:  # no tokenizer for it: unknown stays zero, flagged
+        p = c = 0
+    return Usage(p, c, p + c, estimated=True)
 
 
 def _cost(litellm, resp, cfg: CallConfig, usage: Usage) -> float | None:
     """USD for the call, from litellm's local price map, by the model name
     asked for; None for a model it does not price."""
     hidden = getattr(resp, "_hidden_params", None) or {}
-    c = hidden.get("response_cost")
+    c = None if usage.estimated else hidden.get("response_cost")
     if c is None:
         try:
             p, q = litellm.cost_per_token(model=cfg.model, prompt_tokens=usage.prompt_tokens,
@@ -269,7 +288,9 @@ def _generic_endpoint(litellm, cfg: CallConfig) -> str | None:
 
 
 def _kwargs(litellm, cfg: CallConfig, messages: list[dict], tools) -> dict:
-    kw: dict = {"model": cfg.model, "messages": messages, "timeout": cfg.timeout, "max_retries": 0}
+    # drop_params: a parameter a provider lacks is dropped, not an error
+    kw: dict = {"model": cfg.model, "messages": messages, "timeout": cfg.timeout, "max_retries": 0,
+                "drop_params": True}
     if cfg.base_url:
         kw["api_base"] = cfg.base_url
         name = _generic_endpoint(litellm, cfg)
@@ -360,14 +381,15 @@ def complete(repo, messages: list[dict], *, operation: str = "chat", model: str 
             tries = f" after {attempts} attempts" if attempts > 1 else ""
             raise LLMError(f"model call failed{tries}: {cfg.model}: {what}") from None
     latency = time.perf_counter() - t0
-    c = _completion(litellm, resp, cfg, attempts, latency)
+    c = _completion(litellm, resp, cfg, attempts, latency, messages)
     names = [t.get("function", t).get("name") for t in tools or () if isinstance(t, dict)]
     if names:
         c.generation_config["tools"] = [n for n in names if n]
     return c
 
 
-def _completion(litellm, resp, cfg: CallConfig, attempts: int, latency: float) -> Completion:
+def _completion(litellm, resp, cfg: CallConfig, attempts: int, latency: float,
+                messages: list[dict]) -> Completion:
     choices = getattr(resp, "choices", None) if resp is not None else None
     if not choices:
         raise LLMError(f"malformed reply from {cfg.model}: no choices")
@@ -379,7 +401,7 @@ def _completion(litellm, resp, cfg: CallConfig, attempts: int, latency: float) -
     if text is not None and not isinstance(text, str):
         raise LLMError(f"malformed reply from {cfg.model}: message content is not text")
     tool_calls = _checked_tool_calls(getattr(msg, "tool_calls", None))
-    usage = _usage(resp)
+    usage = _usage(litellm, resp, cfg, messages, text or "", tool_calls)
     return Completion(
         text=text or "",
         tool_calls=tool_calls,
