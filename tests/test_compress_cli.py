@@ -133,3 +133,17 @@ def test_interactive_plan_in_editor(cli):
     assert (len(d["dropped"]), len(d["combined"]), len(d["kept"])) == (1, 3, 1)
     r = cli("compress", "-i", "-k", "2", "--summary", "S", env={"EDITOR": "true"})
     assert (r.code, r.err) == (129, "error: plan not saved; nothing done\n")
+
+
+def test_no_litellm_import_without_a_model(cli, tmp_path):
+    import subprocess
+    import sys
+
+    _seed(cli)
+    code = ("import sys\nfrom tract_git.cli.main import main\n"
+            "try:\n    main(sys.argv[1:])\nexcept SystemExit as e:\n    assert e.code == 0, e.code\n"
+            "assert 'litellm' not in sys.modules\n")
+    for args in (["compress", "-k", "2", "-n"], ["compile", "--budget", "36", "--strategy", "compress"]):
+        p = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True,
+                           env={**__import__("os").environ, "TRACT_DIR": str(tmp_path / "store")})
+        assert p.returncode == 0, p.stderr

@@ -95,3 +95,22 @@ def test_api_model_and_compile_strategy(t, fake_llm, monkeypatch):
     assert [m.content for m in res.messages if m.type == "summary"] == ["Squares 0 to 7 were computed."]
     res2 = t.compress(summary="manual wins", keep_last=2)
     assert res2.summary_source == "manual" and len(fake_llm.requests) == 1
+
+
+def test_long_range_is_summarized_in_chunks(cli, fake_llm, env, git, tmp_path):
+    _seed(cli)
+    store = str(tmp_path / "store")
+    assert cli("config", "compress.chunkTokens", "30").code == 0
+    fake_llm.reply("part one", usage=(10, 2))
+    fake_llm.reply("part two", usage=(10, 2))
+    fake_llm.reply("part three", usage=(10, 2))
+    fake_llm.reply("all of it", usage=(10, 2))
+    r = cli("compress", "-k", "2", "--json", env=env)
+    assert r.code == 0, r.err
+    assert json.loads(r.out)["summary"]["content"] == "all of it"
+    assert len(fake_llm.requests) == 4
+    # the last request summarizes the chunk summaries
+    assert fake_llm.last["messages"][1]["content"] == (
+        "[0] user summary\npart one\n\n[1] user summary\npart two\n\n[2] user summary\npart three")
+    assert git(store, "log", "-1", "--format=%(trailers:key=Tract-Summary-Usage,valueonly)").strip() == \
+        "prompt=40 completion=8 requests=4"

@@ -52,10 +52,37 @@ def render_entries(entries) -> str:
     return "\n\n".join(parts)
 
 
-def model_summarizer(repo: Repo, model: str | None = None, **params):
-    """A summarizer for ``ops.compress.compress`` that asks a model."""
+#: the most history sent to the model in one request; longer ranges are
+#: summarized in chunks, then the chunk summaries are summarized (map-reduce)
+DEFAULT_CHUNK_TOKENS = 60_000
 
-    def run(entries, target):
+
+def _chunks(repo: Repo, entries, limit: int) -> list[list]:
+    out: list[list] = [[]]
+    size = 0
+    for e in entries:
+        n = repo.counter.count_entry(e) + 8
+        if out[-1] and size + n > limit:
+            out.append([])
+            size = 0
+        out[-1].append(e)
+        size += n
+    return out
+
+
+def model_summarizer(repo: Repo, model: str | None = None, *, chunk_tokens: int | None = None,
+                     **params):
+    """A summarizer for ``ops.compress.compress`` that asks a model.  A range
+    longer than ``chunk_tokens`` (default: store setting
+    ``compress.chunkTokens``, else 60,000) is summarized chunk by chunk, then
+    the chunk summaries are summarized into one."""
+    if chunk_tokens is None:
+        v = repo.store.get_config_local("tract.compress.chunkTokens")
+        chunk_tokens = int(v) if v and v.isdigit() and int(v) > 0 else DEFAULT_CHUNK_TOKENS
+    usage_total = {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
+    calls: list = []
+
+    def ask(entries, target) -> str:
         llm = _adapter()
         tgt = ""
         kw = dict(params)
@@ -68,14 +95,35 @@ def model_summarizer(repo: Repo, model: str | None = None, **params):
         text = (c.text or "").strip()
         if not text:
             raise LLMError(f"model {c.model} returned an empty summary")
-        usage = c.usage.to_json() if hasattr(c.usage, "to_json") else dict(c.usage or {})
-        note = {"model": c.model, "usage": usage}
-        if getattr(c, "cost", None) is not None:
-            note["cost"] = c.cost
-        return Summary(text, "model", c.model,
+        u = c.usage.to_json() if hasattr(c.usage, "to_json") else dict(c.usage or {})
+        for k in usage_total:
+            usage_total[k] += int(u.get(k, 0) or 0)
+        calls.append(c)
+        return text
+
+    def run(entries, target):
+        from .model import Entry
+
+        usage_total.update(prompt_tokens=0, completion_tokens=0, total_tokens=0)
+        calls.clear()
+        parts = _chunks(repo, entries, chunk_tokens)
+        while len(parts) > 1:  # map: one summary per chunk; reduce: summarize those
+            texts = [ask(p, target) for p in parts]
+            summaries = [Entry(role="user", type="summary", content=t) for t in texts]
+            parts = _chunks(repo, summaries, chunk_tokens)
+            if len(parts) == len(texts):  # the summaries do not shrink: stop here
+                parts = [summaries]
+        text = ask(parts[0], target)
+        last = calls[-1]
+        note = {"model": last.model, "usage": dict(usage_total), "requests": len(calls)}
+        costs = [c.cost for c in calls if getattr(c, "cost", None) is not None]
+        if costs:
+            note["cost"] = sum(costs)
+        return Summary(text, "model", last.model,
                        trailers=[("Tract-Summary-Usage",
-                                  f"prompt={usage.get('prompt_tokens', 0)} "
-                                  f"completion={usage.get('completion_tokens', 0)}")],
+                                  f"prompt={usage_total['prompt_tokens']} "
+                                  f"completion={usage_total['completion_tokens']}"
+                                  + (f" requests={len(calls)}" if len(calls) > 1 else ""))],
                        note=note)
 
     return run

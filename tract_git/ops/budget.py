@@ -215,7 +215,8 @@ def _compress_then_compile(repo: Repo, rev: str | None, commit: str, budget: int
             f"of {budget:,} (pinned: {pinned:,})",
             hints=("use --strategy window, or raise the budget",))
     avail = budget - fixed
-    target = max(min(avail // 4, _compress.DEFAULT_TARGET_MAX), 1)
+    # a quarter of the room, but enough for a summary to say something
+    target = max(min(avail // 4, _compress.DEFAULT_TARGET_MAX), min(avail, 32))
     room = avail - target
     # the newest unpinned entries that fit in what the summary leaves
     cut = len(items)

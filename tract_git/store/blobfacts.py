@@ -44,7 +44,22 @@ def load(path: str) -> dict[str, tuple[int, int]]:
     out: dict[str, tuple[int, int]] = {}
     for oid, tok, flags in _REC.iter_unpack(data[:end]):
         out[oid.hex()] = (tok, flags)
+    if end // size > 2 * len(out) + 1024:  # mostly superseded records: write it anew
+        _rewrite(path, out)
     return out
+
+
+def _rewrite(path: str, facts: dict[str, tuple[int, int]]) -> None:
+    tmp = f"{path}.{os.getpid()}.tmp"
+    try:
+        with open(tmp, "wb") as f:
+            f.write(b"".join(_REC.pack(bytes.fromhex(o), t, fl) for o, (t, fl) in facts.items()))
+        os.replace(tmp, path)  # records appended meanwhile by others are lost: only a cache
+    except OSError:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
 
 
 def append(path: str, records: list[tuple[str, int, int]]) -> None:
