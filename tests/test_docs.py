@@ -269,7 +269,7 @@ def test_refresh_transcripts_puts_real_output_in(tmp_path):
     assert docgen.refresh_transcripts(str(md)) is True
     assert md.read_text() == (
         "Intro\n\n```console\n$ tract init -q\n$ tract user hi\n[main 5f62236] user: hi\n"
-        " append 6b49f3a3a144: +1 tokens (context 1 tokens, 1 entries)\n"
+        " append 6b49f3a3a144: +1 tokens (context 1 tokens, 1 entry)\n"
         "```\n\n```python\nprint(1 + 1)\n```\n\n```text\n2\n```\n")
     page = tmp_path / "x.5"
     page.write_text('.TH X 5\n.SH EXAMPLE\n.nf\n$ echo \\-a\nold\n.fi\n.SH SEE ALSO\n.nf\n$ echo b\nkeep\n.fi\n')

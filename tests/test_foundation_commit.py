@@ -12,7 +12,7 @@ from tract_git.store import codec
 from foundation_fsck import fsck_after  # noqa: F401  (git fsck --strict after every test)
 
 LINE_RE = re.compile(r"^\[main ([0-9a-f]{7})\] (.*)\n (\w+)(?: ([0-9a-f, ]+))?: ([+-][\d,]+) tokens "
-                     r"\(context ([\d,]+) tokens, (\d+) entries\)\n$")
+                     r"\(context ([\d,]+) tokens, (\d+) (?:entry|entries)\)\n$")
 
 
 def commit_out(r):

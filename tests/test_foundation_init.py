@@ -87,7 +87,7 @@ def test_chdir_option_and_discovery_from_subdirectory(cli, tmp_path):
     assert r.code == 0 and r.out.endswith("user: from deep\n")
     # the store directory itself is found too
     r = cli("-C", "proj/.tract", "status", env=NO_DIR)
-    assert r.out.startswith("On branch main\n1 entries")
+    assert r.out.startswith("On branch main\n1 entry")
 
 
 def test_chdir_missing_directory(cli):

@@ -184,7 +184,7 @@ def test_status_unborn_branch_detached(t, cli):
     assert r.out == "On branch main\n2 entries, 3 tokens\nno budget set (tract config budget N)\n"
     t.checkout(first)
     r = cli("status", store=t.path)
-    assert r.out == f"HEAD detached at {first[:7]}\n1 entries, 2 tokens\nno budget set (tract config budget N)\n"
+    assert r.out == f"HEAD detached at {first[:7]}\n1 entry, 2 tokens\nno budget set (tract config budget N)\n"
     st = json.loads(cli("status", "--json", store=t.path).out)
     assert st == {"branch": None, "detached": True, "commit": first, "entries": 1, "tokens": 2,
                   "budget": None, "percent": None, "warn_at": [80, 100], "level": "none",
@@ -204,7 +204,7 @@ def test_status_budget_levels_default(t, cli):
     t.user(text)
     t.config("budget", 20)
     r = cli("status", store=t.path)
-    assert (r.code, r.out, r.err) == (0, "On branch main\n1 entries, 10 tokens\nbudget 20: 50.0% used\n", "")
+    assert (r.code, r.out, r.err) == (0, "On branch main\n1 entry, 10 tokens\nbudget 20: 50.0% used\n", "")
     t.user("one two three four five six seven")  # 7 -> 17 = 85%
     r = cli("status", store=t.path)
     assert r.out.endswith("2 entries, 17 tokens\nbudget 20: 85.0% used\n")

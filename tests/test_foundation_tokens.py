@@ -90,7 +90,8 @@ def test_every_commit_kind_has_a_note(t, git):
 def _offline_env(tmp_path):
     empty = tmp_path / "no-bpe"
     empty.mkdir(exist_ok=True)
-    return dict(OFFLINE, TIKTOKEN_CACHE_DIR=str(empty))
+    # no BPE file and no fast-token table built from one (tract_git.fasttokens)
+    return dict(OFFLINE, TIKTOKEN_CACHE_DIR=str(empty), XDG_CACHE_HOME=str(empty))
 
 
 def test_offline_fallback_is_labelled_approximation(run_tract, cli, tmp_path, git, fsck):
@@ -134,7 +135,7 @@ def test_unknown_configured_encoding_falls_back(t, git, cli):
         assert t2.status().approximate is True
         assert t2.compile().approximate is True
     r = cli("status", store=t.path)
-    assert (r.code, r.out.splitlines()[1]) == (0, "1 entries, 2 tokens (approximate)")
+    assert (r.code, r.out.splitlines()[1]) == (0, "1 entry, 2 tokens (approximate)")
 
 
 def test_config_encoding(t, cli, git):

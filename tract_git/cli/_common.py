@@ -69,6 +69,11 @@ def short(oid: str | None, n: int = 7) -> str:
     return (oid or "")[:n]
 
 
+def n_entries(n: int) -> str:
+    """``1 entry``, ``2 entries``."""
+    return f"{n} {'entry' if n == 1 else 'entries'}"
+
+
 def fmt_tokens(n: int, signed: bool = False) -> str:
     s = f"{n:,}"
     if signed and n >= 0:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ._common import Ctx, echo, fmt_tokens, short, style
+from ._common import n_entries, Ctx, echo, fmt_tokens, short, style
 
 
 def branch_label(ref: str | None) -> str:
@@ -22,4 +22,4 @@ def commit_line(ctx: Ctx, res) -> None:
     n = res.note
     ids = f" {', '.join(i[:12] for i in res.entry_ids)}" if res.entry_ids else ""
     echo(f" {res.op}{ids}: {fmt_tokens(n.tokens_added, True)} tokens "
-         f"(context {fmt_tokens(n.context_tokens)} tokens, {n.entries} entries)")
+         f"(context {fmt_tokens(n.context_tokens)} tokens, {n_entries(n.entries)})")

@@ -14,7 +14,7 @@ import click
 
 from ..errors import UsageError
 from ..ops import branch as _branch
-from ._common import echo, emit_json, fmt_tokens, pass_ctx, short, style
+from ._common import n_entries, echo, emit_json, fmt_tokens, pass_ctx, short, style
 
 MAN_EXAMPLES = """
 tract branch
@@ -92,4 +92,4 @@ def command(ctx, name, start, delete, force_delete, move, force_move, force, as_
     for b in branches:
         mark = "*" if b.current else " "
         label = style(ctx, b.name.ljust(width), fg="green") if b.current else b.name.ljust(width)
-        echo(f"{mark} {label} {short(b.commit)} {b.entries} entries, {fmt_tokens(b.tokens)} tokens  {b.subject}")
+        echo(f"{mark} {label} {short(b.commit)} {n_entries(b.entries)}, {fmt_tokens(b.tokens)} tokens  {b.subject}")

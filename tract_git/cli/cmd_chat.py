@@ -62,3 +62,10 @@ git --git-dir .tract log -1
 tract chat --json "hi" | jq .usage
     Read the token usage of the turn from the JSON output.
 """
+
+MAN_EXIT_STATUS = """
+1   a pre-commit or commit-msg hook refused: the user message (nothing was
+    written), or the reply (the user message has already been committed)
+128 a fatal error, also: no model is configured, the model call failed after
+    its retries, or the reply was malformed; nothing was written
+"""

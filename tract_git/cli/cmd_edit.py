@@ -29,9 +29,9 @@ def command(ctx, entry, content, file, ctype, message, as_json):
 
 
 MAN_EXAMPLES = """
-Fix a typo in the last entry (a negative position needs "--" before it):
+Fix a typo in the last entry:
 
-    $ tract edit -- -1 "Strings are immutable, so slice them: s[::-1]."
+    $ tract edit -1 "Strings are immutable, so slice them: s[::-1]."
 
 Replace entry 3 with the contents of a file and change its type:
 

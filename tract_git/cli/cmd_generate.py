@@ -47,3 +47,10 @@ tract tool --tool-call-id call_1 '{"temp": 18}'; tract generate
 tract generate || tract generate
     A failed call leaves the store as it was: just run it again.
 """
+
+MAN_EXIT_STATUS = """
+1   a pre-commit or commit-msg hook refused the reply; nothing was written
+128 a fatal error, also: no model is configured, the context is empty, the
+    model call failed after its retries, or the reply was malformed; nothing
+    was written
+"""

@@ -18,7 +18,7 @@ entry on its stdin; a refusal or an invalid message imports nothing.
 import click
 
 from ..ops import bulk as _bulk
-from ._common import echo, emit_json, fmt_tokens, pass_ctx, read_content, short
+from ._common import n_entries, echo, emit_json, fmt_tokens, pass_ctx, read_content, short
 
 MAN_EXAMPLES = """
 tract import chat.jsonl
@@ -29,6 +29,13 @@ python agent.py --dump | tract import -
 
 tract import --json history.json
     Print what was imported (commit range, entry ids, token total) as JSON.
+"""
+
+MAN_EXIT_STATUS = """
+1   a pre-commit hook refused the messages; nothing was written
+129 a usage error: the input is not JSON or JSONL messages, a message has no
+    role, an invalid role or empty content, or there is nothing to import;
+    nothing was written
 """
 
 
@@ -48,4 +55,4 @@ def command(ctx, file, as_json):
     n = res.note
     echo(f"[{where} {short(res.commits[0])}..{short(res.commit)}] imported {len(res.commits)} messages "
          f"({len(res.commits)} commits)")
-    echo(f" context {fmt_tokens(n.context_tokens)} tokens, {n.entries} entries")
+    echo(f" context {fmt_tokens(n.context_tokens)} tokens, {n_entries(n.entries)}")

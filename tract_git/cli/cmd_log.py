@@ -1,7 +1,7 @@
 import click
 
 from ..ops import log as _log
-from ._common import echo, emit_json, fmt_time, fmt_tokens, pass_ctx, short, style
+from ._common import n_entries, echo, emit_json, fmt_time, fmt_tokens, pass_ctx, short, style
 
 
 @click.command("log")
@@ -41,7 +41,7 @@ def command(ctx, rev, max_count, oneline, first_parent, as_json):
         echo(f"Author: {e.author} <{e.email}>")
         echo(f"Date:   {fmt_time(e.time, e.offset)}")
         echo(f"Op:     {e.op}  tokens {fmt_tokens(e.tokens_added, True)}, "
-             f"context {fmt_tokens(e.context_tokens)} in {e.entries} entries")
+             f"context {fmt_tokens(e.context_tokens)} in {n_entries(e.entries)}")
         echo()
         echo(f"    {e.subject}")
         if e.body:

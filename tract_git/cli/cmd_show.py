@@ -1,7 +1,7 @@
 import click
 
 from ..ops import show as _show
-from ._common import EntryRefCommand, echo, emit_json, fmt_time, fmt_tokens, pass_ctx, short, style
+from ._common import n_entries, EntryRefCommand, echo, emit_json, fmt_time, fmt_tokens, pass_ctx, short, style
 from .cmd_diff import render_changes
 
 
@@ -50,7 +50,7 @@ def command(ctx, what, as_json, dropped, recursive):
     echo(f"Author: {c.author} <{c.email}>")
     echo(f"Date:   {fmt_time(c.time, c.offset)}")
     echo(f"Op:     {c.op}  tokens {fmt_tokens(c.tokens_added, True)}, "
-         f"context {fmt_tokens(c.context_tokens)} in {c.entries} entries")
+         f"context {fmt_tokens(c.context_tokens)} in {n_entries(c.entries)}")
     echo()
     echo(f"    {c.subject}")
     if c.body:
@@ -71,10 +71,10 @@ The last commit, its trailers and what it changed:
 
     $ tract show
 
-Entry 0 with its headers and token count (a negative position needs "--"):
+The first and the last entry, with headers and token count:
 
     $ tract show 0
-    $ tract show -- -1
+    $ tract show -1
 
 A message as plain git stores it:
 

@@ -16,7 +16,7 @@ result back with tract-collapse(1).  One commit can spawn many sub-agents.
 import click
 
 from ..ops import agents as _agents
-from ._common import echo, emit_json, pass_ctx, short
+from ._common import n_entries, echo, emit_json, pass_ctx, short
 
 MAN_EXAMPLES = """
 tract spawn researcher --task "Find the release date of X"
@@ -52,4 +52,4 @@ def command(ctx, agent, from_rev, inherit, task, message, as_json):
     n = res.commit.note
     echo(f"[{agent}:main {short(res.commit.commit)}] {res.commit.subject}")
     echo(f" spawned from {short(res.spawned_from)} ({inherit}): context {n.context_tokens:,} tokens, "
-         f"{n.entries} entries")
+         f"{n_entries(n.entries)}")

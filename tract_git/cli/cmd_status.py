@@ -1,7 +1,7 @@
 import click
 
 from ..ops import status as _status
-from ._common import echo, emit_json, fmt_tokens, pass_ctx, short, style, warn
+from ._common import n_entries, echo, emit_json, fmt_tokens, pass_ctx, short, style, warn
 
 
 @click.command("status")
@@ -29,7 +29,7 @@ def command(ctx, as_json):
     for what in st.in_progress:
         echo(what)
     approx = " (approximate)" if st.approximate else ""
-    echo(f"{st.entries} entries, {fmt_tokens(st.tokens)} tokens{approx}")
+    echo(f"{n_entries(st.entries)}, {fmt_tokens(st.tokens)} tokens{approx}")
     if st.budget:
         line = f"budget {fmt_tokens(st.budget)}: {st.percent:.1f}% used"
         color = {"ok": "green", "warn": "yellow", "over": "red"}[st.level]
