@@ -2,7 +2,6 @@
 git daemon on loopback.  The real git binary is the oracle."""
 
 import json
-import os
 import socket
 import subprocess
 import time
