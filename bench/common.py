@@ -41,6 +41,7 @@ def parse_args(description: str, argv=None) -> argparse.Namespace:
     p.add_argument("--runs", type=int, default=MIN_RUNS,
                    help=f"runs per figure (at least {MIN_RUNS})")
     p.add_argument("--keep", action="store_true", help="keep the temporary stores")
+    p.add_argument("--n", type=int, default=0, metavar="N", help="workload size (overrides the default)")
     p.add_argument("--out", metavar="FILE", help="JSON output file (default bench/results/<bench>.json)")
     a = p.parse_args(argv)
     a.runs = max(a.runs, MIN_RUNS)

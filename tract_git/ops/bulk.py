@@ -140,6 +140,7 @@ def append_many(repo: Repo, entries: list[Entry], *, op: str = "append",
         except RefUpdateError:
             pass  # notes are recomputed on demand; the commits have landed
         repo._note_cache[commits[-1]] = notes[-1]
+        store.auto_gc()  # consolidates packs once there are many (gc.autoPackLimit)
         repo.run_hook("post-commit", op=op, refuse=False)
         return BulkResult(commits, tip, None if detached else target_ref, ids, notes[-1])
     raise RefUpdateError("could not update HEAD: lost the race to other writers "

@@ -453,6 +453,8 @@ class Repo:
             except RefUpdateError:
                 pass  # the note is recomputed on demand; the commit has landed
             self._note_cache[commit] = note
+            if commit.startswith("00"):  # about one commit in 256, in any process
+                store.auto_gc()
             if post_hook:
                 self.run_hook("post-commit", op=op, refuse=False)
             return CommitResult(commit, tip, change.tree, subject, op, note,
