@@ -12,7 +12,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test]'
 	touch $(STAMP)
 
+# byte-compile first: with PYTHONDONTWRITEBYTECODE set (as on some
+# machines) every `tract` process would otherwise recompile the package
 demo: $(STAMP)
+	@$(BIN)/python -m compileall -q tract_git
 	$(BIN)/python -m tract_git.demo
 
 test: $(STAMP)
