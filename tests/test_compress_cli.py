@@ -147,3 +147,20 @@ def test_no_litellm_import_without_a_model(cli, tmp_path):
         p = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True,
                            env={**__import__("os").environ, "TRACT_DIR": str(tmp_path / "store")})
         assert p.returncode == 0, p.stderr
+
+
+def test_generated_summary_that_grows_the_context_is_refused(cli, refs_of, tmp_path):
+    assert cli("init", "-q").code == 0
+    for role, text in (("user", "Plan a trip to Rome"), ("assistant", "Day 1: Colosseum."),
+                       ("user", "Budget?"), ("assistant", "About 1000 EUR.")):
+        assert cli(role, text).code == 0
+    store = str(tmp_path / "store")
+    before = refs_of(store)
+    r = cli("compress", "0..2")
+    assert r.code == 128
+    assert r.err.startswith("fatal: the offline-extractive summary (")
+    assert "would make the context bigger (" in r.err and r.err.count("\n") == 2
+    assert r.err.splitlines()[1] == "hint: compress a longer range, pass --summary TEXT, or use --model"
+    assert refs_of(store) == before
+    # a summary the user writes is taken as given
+    assert cli("compress", "0..2", "--summary", "Rome trip, 1000 EUR budget.").code == 0

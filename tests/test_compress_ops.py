@@ -236,8 +236,8 @@ def test_keep_last_branch_setting(t):
 
 def test_skipped_entries_removed_not_summarized_and_role(t):
     t.user("keep me out", priority="skip")
-    t.user("Question about rotation?")
-    t.assistant("Rotate daily.")
+    t.user("Question about rotation? " + "We rotate the keys of every service by hand today. " * 8)
+    t.assistant("Rotate daily. " + "A scheduled job can rotate them and restart the services. " * 8)
     t.user("last")
     res = t.compress("0..2", role="system", target_tokens=80)
     s = res.summary

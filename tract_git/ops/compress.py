@@ -464,6 +464,13 @@ def compress(repo: Repo, range_spec: str | None = None, *, keep_last: int | None
         tokens_after = sum_tokens + sum(
             n for n, f in zip(bf.tokens(rest), bf.flags(rest)) if not f & _facts.SKIP)
     entries_after = len(all_items) - len(removed_names) + (1 if sum_entry else 0)
+    if summary is None and sum_entry is not None and tokens_after > tok_before.context_tokens:
+        # a generated summary that makes the context bigger is not compression
+        raise CompressError(
+            f"the {source or 'generated'} summary ({sum_tokens} tokens) would make the context "
+            f"bigger ({tok_before.context_tokens} -> {tokens_after} tokens); nothing written",
+            hints=("compress a longer range, pass --summary TEXT, or use --model",),
+        )
     if dry_run:
         return CompressResult(p, sum_entry, source, sum_tokens, tok_before.context_tokens, tokens_after,
                               len(all_items), entries_after, target_tokens, True)
