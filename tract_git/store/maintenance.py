@@ -109,6 +109,8 @@ def gc(path: str, keep_days: float, *, progress=None, git_progress: bool = False
     say = progress or (lambda stage: None)
     say("expiring reflog entries")
     run_git(path, "reflog", "expire", f"--expire={reach}", f"--expire-unreachable={when}", "--all")
+    # the notes ref's reflog repeats the notes history: no undo needs it
+    run_git(path, "reflog", "expire", "--expire=now", "--expire-unreachable=now", "refs/notes/tract")
     say("packing and pruning objects")
     args = ["-c", f"gc.reflogExpire={reach}", "-c", f"gc.reflogExpireUnreachable={when}",
             "-c", "gc.autoDetach=false", "gc", f"--prune={when}"]

@@ -230,6 +230,9 @@ class Store:
             cfg = repo.config
             cfg["core.logAllRefUpdates"] = "always"
             cfg["notes.displayRef"] = NOTES_REF
+            # the notes ref's reflog repeats what the notes history holds
+            cfg[f"gc.{NOTES_REF}.reflogExpire"] = "now"
+            cfg[f"gc.{NOTES_REF}.reflogExpireUnreachable"] = "now"
             cfg["tract.encoding"] = encoding
             # written last: its presence is what makes this a tract store
             cfg["tract.formatVersion"] = str(FORMAT_VERSION)
