@@ -20,6 +20,7 @@ def test_auto_gc_packs_past_the_threshold(t, git, fsck):
         t.user(f"message {i}")
     git(t.path, "config", "gc.autoDetach", "false")
     git(t.path, "config", "gc.autoPackLimit", "1")
+    git(t.path, "config", "tract.autoGc", "true")
     t.import_messages([{"role": "user", "content": f"bulk {i}"} for i in range(60)])
     assert len(packs(t.path)) == 1  # one pack is not "too many": nothing done
     assert len(loose_objects(t.path)) > 20
@@ -33,10 +34,19 @@ def test_auto_gc_packs_past_the_threshold(t, git, fsck):
     fsck(t.path)
 
 
+def test_auto_gc_off_by_default(t, git):
+    git(t.path, "config", "gc.autoDetach", "false")
+    git(t.path, "config", "gc.autoPackLimit", "1")
+    t.import_messages([{"role": "user", "content": f"bulk {i}"} for i in range(60)])
+    t.import_messages([{"role": "user", "content": f"more {i}"} for i in range(60)])
+    assert len(packs(t.path)) == 2
+
+
 def test_auto_gc_off_with_gc_auto_zero(t, git):
     t.user("x")
     git(t.path, "config", "gc.auto", "0")
     git(t.path, "config", "gc.autoDetach", "false")
+    git(t.path, "config", "tract.autoGc", "true")
     before = sorted(loose_objects(t.path))
     t.repo.store.auto_gc()
     assert sorted(loose_objects(t.path)) == before

@@ -717,7 +717,11 @@ class Store:
         ``gc.auto``/``gc.autoPackLimit``; ``gc.auto=0`` turns it off), then
         packs them in the background (``gc.autoDetach``).  Reading 10,000
         entries from a pack is several times faster than from loose objects.
-        Skipped quietly when there is no git binary."""
+        Off unless ``tract.autoGc`` is true: a background repack competes
+        with the writer for CPU (see docs/performance.md).  Skipped quietly
+        when there is no git binary."""
+        if (self.get_config("tract.autoGc") or "").lower() not in ("true", "yes", "on", "1"):
+            return
         import subprocess
 
         env = dict(os.environ)
