@@ -77,6 +77,13 @@ def start(repo: Repo, op: str, steps: list[tuple[str, str]], onto: str | None, *
 
 
 def _run(repo: Repo, state: dict) -> SequenceResult:
+    # every tree, commit and note is kept in memory and written as one pack
+    # just before a ref moves (or the state is saved): no loose objects
+    with repo.store.staged():
+        return _replay(repo, state)
+
+
+def _replay(repo: Repo, state: dict) -> SequenceResult:
     store = repo.store
     op = state["op"]
     work = state["work"]
@@ -127,6 +134,7 @@ def _run(repo: Repo, state: dict) -> SequenceResult:
             if notes:
                 store.add_notes(notes, message=f"Notes added by tract {op}")
             subject = c.message.split("\n", 1)[0]
+            store.flush_staged()  # the saved state names ``work``
             opstate.save(repo, dict(
                 state, work=work, todo=[list(s) for s in todo], picked=[list(x) for x in picked],
                 skipped=[list(x) for x in skipped], current=[action, cid],

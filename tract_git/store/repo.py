@@ -7,6 +7,7 @@ Python values, never pygit2 objects.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import os
@@ -182,6 +183,7 @@ class Store:
         self.repo = repo
         self._notes_cache: tuple[str | None, object] | None = None
         self._sig_cache = None
+        self._staging = None  # (on-disk repo, memory backend) while staging
 
     # ------------------------------------------------------------------ open
     @classmethod
@@ -602,6 +604,7 @@ class Store:
             self._update_ref(name, new, old, message)
 
     def _update_ref(self, name: str, new: str, old: str | None, message: str) -> None:
+        self.flush_staged()  # a ref never points at an object only in memory
         repo = self.repo
         try:
             if old is None:
@@ -635,6 +638,7 @@ class Store:
             self._update_head_detached(new, old, message, name)
 
     def _update_head_detached(self, new: str, old: str, message: str, name: str) -> None:
+        self.flush_staged()
         try:
             ref = self.repo.lookup_reference(name)
             if ref.type == _SYMBOLIC or str(ref.target) != old:
@@ -721,7 +725,52 @@ class Store:
         see :mod:`tract_git.store.fastimport`.  Moves no ref."""
         from . import fastimport
 
+        self.flush_staged()  # git reads ``parent`` from disk
         return fastimport.write_chain(self.path, parent, commits, extra_blobs)
+
+    # --------------------------------------------------------------- staging
+    @contextlib.contextmanager
+    def staged(self):
+        """Within the block, new objects are kept in memory (see
+        :mod:`tract_git.store.staging`) and written as one pack when a ref
+        is about to move, at :meth:`flush_staged`, or when the block ends.
+        An exception discards what is still in memory (nothing refers to
+        it).  Nested blocks join the outer one."""
+        if self._staging is not None:
+            yield
+            return
+        from . import staging
+
+        disk = self.repo
+        self.repo, mem = staging.staging_repository(self.path)
+        self._staging = (disk, mem)
+        self._notes_cache = None
+        ok = False
+        try:
+            yield
+            ok = True
+        finally:
+            try:
+                if ok:
+                    self.flush_staged()
+            finally:
+                self.repo = disk
+                self._staging = None
+                self._notes_cache = None
+
+    def flush_staged(self) -> None:
+        """Write the objects staged in memory as one pack (nothing to do
+        when not staging)."""
+        if self._staging is None or not self._staging[1].objects:
+            return
+        from . import staging
+
+        mem = self._staging[1]
+        try:
+            staging.write_pack(os.path.join(self.path, "objects"), mem.objects)
+        except OSError as e:
+            raise _wrap_write_error(e, "objects") from None
+        mem.objects.clear()
 
     # ----------------------------------------------------------------- notes
     def _notes_tree(self):
