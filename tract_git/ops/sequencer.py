@@ -93,10 +93,13 @@ def _replay(repo: Repo, state: dict) -> SequenceResult:
     skipped = [tuple(x) for x in state["skipped"]]
     todo = [tuple(x) for x in state["todo"]]
     ids = {i.id for i in repo.items(work)} if work else set()  # every entry id at ``work``
+    work_tree = store.commit(work).tree if work else None
+    trees: dict[str, str] = {}  # commit -> tree of the commit replayed last (the next one's parent)
 
     def land(c, action, p):
-        nonlocal work, work_note
+        nonlocal work, work_note, work_tree
         tree, dtok, dcount = threeway.apply(repo, p)
+        work_tree = tree
         new = store.create_commit(tree, [work] if work else [], _message(repo, action, c, op),
                                   author=(c.author_name, c.author_email) if action == "pick" else None)
         total = work_note.context_tokens + dtok
@@ -126,9 +129,9 @@ def _replay(repo: Repo, state: dict) -> SequenceResult:
             skipped.append((cid, "merge commit"))
             continue
         parent = c.parents[0] if c.parents else None
-        ptree = store.commit(parent).tree if parent else None
+        ptree = (trees.get(parent) or store.commit(parent).tree) if parent else None
+        trees = {cid: c.tree}
         base_tree, theirs_tree = (ptree, c.tree) if action == "pick" else (c.tree, ptree)
-        work_tree = store.commit(work).tree if work else None
         p = threeway.plan(repo, base_tree, work_tree, theirs_tree, ours_ids=ids, theirs_moves_win=True)
         if p.conflicts:
             if notes:
