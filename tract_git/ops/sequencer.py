@@ -77,6 +77,13 @@ def start(repo: Repo, op: str, steps: list[tuple[str, str]], onto: str | None, *
 
 
 def _run(repo: Repo, state: dict) -> SequenceResult:
+    # every tree, commit and note is kept in memory and written as one pack
+    # just before a ref moves (or the state is saved): no loose objects
+    with repo.store.staged():
+        return _replay(repo, state)
+
+
+def _replay(repo: Repo, state: dict) -> SequenceResult:
     store = repo.store
     op = state["op"]
     work = state["work"]
@@ -86,10 +93,13 @@ def _run(repo: Repo, state: dict) -> SequenceResult:
     skipped = [tuple(x) for x in state["skipped"]]
     todo = [tuple(x) for x in state["todo"]]
     ids = {i.id for i in repo.items(work)} if work else set()  # every entry id at ``work``
+    work_tree = store.commit(work).tree if work else None
+    trees: dict[str, str] = {}  # commit -> tree of the commit replayed last (the next one's parent)
 
     def land(c, action, p):
-        nonlocal work, work_note
+        nonlocal work, work_note, work_tree
         tree, dtok, dcount = threeway.apply(repo, p)
+        work_tree = tree
         new = store.create_commit(tree, [work] if work else [], _message(repo, action, c, op),
                                   author=(c.author_name, c.author_email) if action == "pick" else None)
         total = work_note.context_tokens + dtok
@@ -119,14 +129,15 @@ def _run(repo: Repo, state: dict) -> SequenceResult:
             skipped.append((cid, "merge commit"))
             continue
         parent = c.parents[0] if c.parents else None
-        ptree = store.commit(parent).tree if parent else None
+        ptree = (trees.get(parent) or store.commit(parent).tree) if parent else None
+        trees = {cid: c.tree}
         base_tree, theirs_tree = (ptree, c.tree) if action == "pick" else (c.tree, ptree)
-        work_tree = store.commit(work).tree if work else None
         p = threeway.plan(repo, base_tree, work_tree, theirs_tree, ours_ids=ids, theirs_moves_win=True)
         if p.conflicts:
             if notes:
                 store.add_notes(notes, message=f"Notes added by tract {op}")
             subject = c.message.split("\n", 1)[0]
+            store.flush_staged()  # the saved state names ``work``
             opstate.save(repo, dict(
                 state, work=work, todo=[list(s) for s in todo], picked=[list(x) for x in picked],
                 skipped=[list(x) for x in skipped], current=[action, cid],

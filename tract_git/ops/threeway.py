@@ -339,7 +339,7 @@ def _merge_settings(repo: Repo, p: Plan, base_tree, ours_tree, theirs_tree) -> N
 
 # ---------------------------------------------------------------- applying
 def entry_tokens(repo: Repo, blob: str) -> int:
-    e = repo.entry(Item("", "", "", blob))
+    e = repo.entries([Item("", "", "", blob)])[0]  # (cached by blob)
     return 0 if e.skipped else repo.counter.count_entry(e, blob)
 
 

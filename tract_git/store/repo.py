@@ -7,6 +7,7 @@ Python values, never pygit2 objects.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import os
@@ -41,6 +42,10 @@ TREE = pygit2.GIT_FILEMODE_TREE
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 _ZERO = "0" * 40
 _SYMBOLIC = _RefType.SYMBOLIC
+# libgit2 caches parsed trees of up to 4 KB by default, which leaves out every
+# bucket of more than ~60 entries: each lookup of one read it from disk again
+# (a rebase looks at the same few buckets several times per commit)
+pygit2.settings.cache_object_limit(pygit2.enums.ObjectType.TREE, 1 << 20)
 
 
 class RefRaceError(RefUpdateError):
@@ -182,6 +187,10 @@ class Store:
         self.repo = repo
         self._notes_cache: tuple[str | None, object] | None = None
         self._sig_cache = None
+        self._staging = None  # (on-disk repo, memory backend) while staging
+        self._raw_cache: dict = {}  # a few raw trees by id (treediff)
+        self._parsed_trees: dict = {}  # trees made last while staging, parsed
+        self._msg_cache: dict = {}  # snapshot tree -> its msg tree (a few)
 
     # ------------------------------------------------------------------ open
     @classmethod
@@ -331,12 +340,21 @@ class Store:
 
     # ------------------------------------------------------------- snapshots
     def _msg_tree(self, tree: str):
+        cache = self._msg_cache
+        hit = cache.get(tree, cache)
+        if hit is not cache:
+            return hit
         t = self.repo[tree]
         try:
             e = t[MSG_DIR]
         except KeyError:
-            return None
-        return self.repo[e.id]
+            msg = None
+        else:
+            msg = self.repo[e.id]
+        if len(cache) >= 32:
+            del cache[next(iter(cache))]
+        cache[tree] = msg
+        return msg
 
     def read_items(self, tree: str) -> list[Item]:
         """Every entry of a snapshot, in context order."""
@@ -400,6 +418,8 @@ class Store:
         ``changes`` maps an item name (``<key>-<id>-<role>``) to a blob id,
         or to None to remove it.  Only the buckets touched are rewritten.
         """
+        if self._staging is not None:
+            return self._build_tree_staged(base, changes, settings, set_settings)
         repo = self.repo
         try:
             root = repo.TreeBuilder(repo[base]) if base else repo.TreeBuilder()
@@ -441,6 +461,93 @@ class Store:
             return str(root.write())
         except (pygit2.GitError, OSError) as e:
             raise _wrap_write_error(e, "tree") from None
+
+    def raw_object(self, oid) -> bytes:
+        """An object's raw bytes (a tree's entries as git stores them), from
+        a small cache: a rewrite reads the same few trees again and again."""
+        if isinstance(oid, str):
+            oid = pygit2.Oid(hex=oid)
+        cache = self._raw_cache
+        data = cache.get(oid)
+        if data is None:
+            mem = self._staging[1].objects if self._staging is not None else None
+            hit = mem.get(oid) if mem else None
+            data = hit[1] if hit is not None else self.repo.odb.read(oid)[1]
+            if len(cache) >= 64:
+                del cache[next(iter(cache))]
+            cache[oid] = data
+        return data
+
+    def _build_tree_staged(self, base: str | None, changes: dict, settings: dict | None,
+                           set_settings: bool) -> str:
+        """``build_tree`` while staging: the same trees, made as bytes here
+        and staged without a libgit2 write (see ``staging``)."""
+        from . import staging
+
+        put, entry, set_entry = self._put_tree, staging.entry, staging.set_entry
+        msg_name, blob_mode, tree_mode = MSG_DIR.encode(), b"100644", b"40000"
+        try:
+            root = self._tree_entries(base) if base else {}
+            msg_e = root.get(msg_name)
+            msgd = self._tree_entries(msg_e[-20:]) if msg_e is not None else {}
+            msg_ok = True
+            by_bucket: dict[str, list[tuple[str, str | None]]] = {}
+            for name, blob in changes.items():
+                by_bucket.setdefault(_keys.bucket(name), []).append((name, blob))
+            for bkey, items in by_bucket.items():
+                bname = bkey.encode()
+                be = msgd.get(bname)
+                bt = self._tree_entries(be[-20:]) if be is not None else {}
+                ok = True
+                for name, blob in items:
+                    n = name.encode()
+                    if blob is None:
+                        bt.pop(n, None)
+                    else:
+                        ok = set_entry(bt, n, entry(blob_mode, n, bytes.fromhex(blob))) and ok
+                if not bt:
+                    msgd.pop(bname, None)
+                else:
+                    msg_ok = set_entry(msgd, bname, entry(tree_mode, bname, put(bt, ok))) and msg_ok
+            root_ok = True
+            if not msgd:
+                root.pop(msg_name, None)
+            else:
+                root_ok = set_entry(root, msg_name, entry(tree_mode, msg_name, put(msgd, msg_ok)))
+            if set_settings:
+                sname = SETTINGS_FILE.encode()
+                if settings:
+                    data = (json.dumps(settings, indent=2, sort_keys=True) + "\n").encode()
+                    blob = staging.put(self._staging[1], pygit2.GIT_OBJECT_BLOB, data)  # type: ignore[index]
+                    root_ok = set_entry(root, sname, entry(blob_mode, sname, blob)) and root_ok
+                else:
+                    root.pop(sname, None)
+            return put(root, root_ok).hex()
+        except (pygit2.GitError, OSError) as e:
+            raise _wrap_write_error(e, "tree") from None
+
+    def _tree_entries(self, oid) -> dict:
+        """A tree's entries (name -> entry bytes) as a dict the caller may
+        change: the trees made by the last few ``build_tree`` calls are
+        kept parsed (the next commit of a replay starts from them)."""
+        from . import staging
+
+        key = oid if isinstance(oid, bytes) else bytes.fromhex(oid)
+        hit = self._parsed_trees.get(key)
+        if hit is None:
+            hit = staging.parse_tree(self.raw_object(pygit2.Oid(raw=key)))
+        return dict(hit)
+
+    def _put_tree(self, entries: dict, in_order: bool) -> bytes:
+        from . import staging
+
+        data = staging.tree_bytes(entries, in_order)
+        raw = staging.put(self._staging[1], pygit2.GIT_OBJECT_TREE, data)  # type: ignore[index]
+        cache = self._parsed_trees
+        if len(cache) >= 16:
+            del cache[next(iter(cache))]
+        cache[raw] = entries if in_order else staging.parse_tree(data)
+        return raw
 
     def build_tree_from_items(self, items: list[Item], settings: dict | None = None) -> str:
         """A snapshot tree made from scratch (used by rewrites and import)."""
@@ -491,6 +598,11 @@ class Store:
             if author is not None:
                 auth = pygit2.Signature(author[0], author[1], auth.time, auth.offset)
             com = self._signature("COMMITTER")
+            if self._staging is not None:
+                from . import staging
+
+                return staging.put(self._staging[1], pygit2.GIT_OBJECT_COMMIT,
+                                   staging.commit_bytes(tree, parents, auth, com, message)).hex()
             return str(self.repo.create_commit(
                 None, auth, com, message, pygit2.Oid(hex=tree), [pygit2.Oid(hex=p) for p in parents]
             ))
@@ -605,6 +717,7 @@ class Store:
             self._update_ref(name, new, old, message)
 
     def _update_ref(self, name: str, new: str, old: str | None, message: str) -> None:
+        self.flush_staged()  # a ref never points at an object only in memory
         repo = self.repo
         try:
             if old is None:
@@ -638,6 +751,7 @@ class Store:
             self._update_head_detached(new, old, message, name)
 
     def _update_head_detached(self, new: str, old: str, message: str, name: str) -> None:
+        self.flush_staged()
         try:
             ref = self.repo.lookup_reference(name)
             if ref.type == _SYMBOLIC or str(ref.target) != old:
@@ -746,7 +860,56 @@ class Store:
         see :mod:`tract_git.store.fastimport`.  Moves no ref."""
         from . import fastimport
 
+        self.flush_staged()  # git reads ``parent`` from disk
         return fastimport.write_chain(self.path, parent, commits, extra_blobs)
+
+    # --------------------------------------------------------------- staging
+    @contextlib.contextmanager
+    def staged(self):
+        """Within the block, new objects are kept in memory (see
+        :mod:`tract_git.store.staging`) and written as one pack when a ref
+        is about to move, at :meth:`flush_staged`, or when the block ends.
+        An exception discards what is still in memory (nothing refers to
+        it).  Nested blocks join the outer one."""
+        if self._staging is not None:
+            yield
+            return
+        from . import staging
+
+        disk = self.repo
+        self.repo, mem = staging.staging_repository(self.path)
+        self._staging = (disk, mem)
+        self._notes_cache = None
+        self._msg_cache = {}
+        ok = False
+        try:
+            yield
+            ok = True
+        finally:
+            try:
+                if ok:
+                    self.flush_staged()
+            finally:
+                self.repo = disk
+                self._staging = None
+                self._notes_cache = None
+                self._msg_cache = {}
+                if not ok:  # what was staged is gone
+                    self._raw_cache, self._parsed_trees = {}, {}
+
+    def flush_staged(self) -> None:
+        """Write the objects staged in memory as one pack (nothing to do
+        when not staging)."""
+        if self._staging is None or not self._staging[1].objects:
+            return
+        from . import staging
+
+        mem = self._staging[1]
+        try:
+            staging.write_pack(os.path.join(self.path, "objects"), mem.objects)
+        except OSError as e:
+            raise _wrap_write_error(e, "objects") from None
+        mem.objects.clear()
 
     # ----------------------------------------------------------------- notes
     def _notes_tree(self):
@@ -779,7 +942,14 @@ class Store:
             return
         repo = self.repo
         try:
-            blobs = {c: repo.create_blob(text.encode("utf-8")) for c, text in notes.items()}
+            if self._staging is not None:
+                from . import staging
+
+                blobs = {c: pygit2.Oid(raw=staging.put(self._staging[1], pygit2.GIT_OBJECT_BLOB,
+                                                       text.encode("utf-8")))
+                         for c, text in notes.items()}
+            else:
+                blobs = {c: repo.create_blob(text.encode("utf-8")) for c, text in notes.items()}
         except (pygit2.GitError, OSError) as e:
             raise _wrap_write_error(e, "notes") from None
         delay = 0.0005

@@ -34,13 +34,18 @@ def _raw_items(data: bytes) -> list[Item]:
     return [parse_item_name(n.decode(), o.hex()) for _, n, o in _RAW_ENTRY.findall(data)]
 
 
+def _raw(store: Store, oid) -> bytes:
+    # cached: replaying a chain of commits diffs each bucket version twice
+    # (as the new side, then as the base of the next commit)
+    return store.raw_object(oid)
+
+
 def _bucket_diff(store: Store, oa, ob) -> tuple[list[Item], list[Item]]:
     """(removed, added) between two versions of a bucket.  Entries sort by
     key, so an append only adds bytes at the end of the raw tree: that case
     (and a removal at the end) is read from the tail alone."""
     if oa is not None and ob is not None:
-        read = store.repo.odb.read
-        ra, rb = read(oa)[1], read(ob)[1]
+        ra, rb = _raw(store, oa), _raw(store, ob)
         if rb.startswith(ra):
             return [], _raw_items(rb[len(ra):])
         if ra.startswith(rb):
