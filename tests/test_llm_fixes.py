@@ -1,0 +1,92 @@
+"""Regressions found by black-box QA of the model-calling commands."""
+
+import socket
+
+import pytest
+
+NO_KEY = ("fatal: no API key for openai/gpt-4o-mini: set OPENAI_API_KEY (or TRACT_API_KEY)\n"
+          "hint: for a local OpenAI-compatible server, set its URL instead: "
+          "'tract config baseUrl URL' or export TRACT_BASE_URL\n")
+
+
+@pytest.fixture
+def no_network(monkeypatch):
+    """Any attempt to open a connection fails the test."""
+    tried = []
+
+    def refuse(*args, **kw):
+        tried.append(args)
+        raise AssertionError(f"network connection attempted: {args}")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    return tried
+
+
+# -------------------------------------------------- 1. a missing API key
+def test_missing_api_key_is_refused_before_any_request(cli, tmp_path, refs_of, no_network):
+    assert cli("init").code == 0
+    assert cli("user", "hello").code == 0
+    assert cli("assistant", "hi there").code == 0
+    store = str(tmp_path / "store")
+    before = refs_of(store)
+    r = cli("chat", "--model", "openai/gpt-4o-mini", "hi", env={"TRACT_LLM_RETRIES": "2"})
+    assert (r.code, r.out, r.err) == (128, "", NO_KEY)
+    r = cli("compress", "--model", "openai/gpt-4o-mini", "0..1")
+    assert (r.code, r.out, r.err) == (128, "", NO_KEY)
+    r = cli("chat", "--model", "anthropic/claude-3-5-haiku-latest", "hi")
+    assert r.code == 128
+    assert r.err.splitlines()[0] == ("fatal: no API key for anthropic/claude-3-5-haiku-latest: "
+                                     "set ANTHROPIC_API_KEY (or TRACT_API_KEY)")
+    assert no_network == []
+    assert refs_of(store) == before
+
+
+def test_missing_credentials_raised_by_the_client_is_not_retried(monkeypatch):
+    """When the provider's library itself refuses for want of a key (litellm
+    reports that as a server error), the call is not retried."""
+    from tract_git import llm
+    from tract_git.errors import LLMError
+
+    litellm = llm.load_litellm()
+    calls = []
+
+    def completion(**kw):
+        calls.append(kw)
+        raise litellm.InternalServerError(
+            "OpenAIException - Missing credentials. Please pass an `api_key`, or set the "
+            "`OPENAI_API_KEY` environment variable.", llm_provider="openai", model="gpt-4o-mini")
+
+    monkeypatch.setattr(llm, "_check_key", lambda litellm, cfg: None)
+    monkeypatch.setattr(litellm, "completion", completion)
+    with pytest.raises(LLMError) as ei:
+        llm.complete(None, [{"role": "user", "content": "hi"}], model="openai/gpt-4o-mini",
+                     retries=3, sleep=lambda s: None)
+    assert str(ei.value) == "no API key for openai/gpt-4o-mini: set OPENAI_API_KEY (or TRACT_API_KEY)"
+    assert ei.value.exit_code == 128
+    assert len(calls) == 1
+
+
+@pytest.mark.parametrize("status,kind", [(401, "authentication failed"), (403, "permission denied")])
+def test_rejected_key_is_not_retried(cli, fake_llm, tmp_path, refs_of, status, kind):
+    cli("init")
+    cli("user", "hello")
+    store = str(tmp_path / "store")
+    before = refs_of(store)
+    fake_llm.error(status, "Incorrect API key provided", times=5)
+    r = cli("chat", "again", env=dict(fake_llm.env, TRACT_LLM_RETRIES="3"))
+    assert (r.code, r.out) == (128, "")
+    assert r.err == (f"fatal: model call failed: openai/gpt-4o-mini: {kind} (HTTP {status}): "
+                     "Incorrect API key provided\n")
+    assert len(fake_llm.requests) == 1
+    assert refs_of(store) == before
+
+
+def test_a_key_in_the_environment_or_a_base_url_is_not_refused(cli, fake_llm):
+    cli("init")
+    fake_llm.reply("fine")
+    env = {"TRACT_BASE_URL": fake_llm.base_url}  # a local server: no key needed
+    r = cli("chat", "--model", "openai/gpt-4o-mini", "hi", env=env)
+    assert (r.code, r.out, r.err) == (0, "fine\n", "")
+    assert fake_llm.requests[-1].headers["Authorization"] == "Bearer no-key"
