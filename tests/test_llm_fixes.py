@@ -90,3 +90,42 @@ def test_a_key_in_the_environment_or_a_base_url_is_not_refused(cli, fake_llm):
     r = cli("chat", "--model", "openai/gpt-4o-mini", "hi", env=env)
     assert (r.code, r.out, r.err) == (0, "fine\n", "")
     assert fake_llm.requests[-1].headers["Authorization"] == "Bearer no-key"
+
+
+# ------------------------------------------- 2. tract merge --model
+@pytest.fixture
+def diverged(t):
+    t.system("You are a travel agent.")
+    t.user("Plan a trip.")
+    t.branch("feat")
+    t.edit(1, "Plan a trip to Rome.")
+    t.switch("feat")
+    t.edit(1, "Plan a trip to Paris.")
+    t.switch("main")
+    return t
+
+
+def test_semantic_merge_takes_model_option(diverged, fake_llm, cli, git, refs_of, fsck):
+    import json
+
+    t = diverged
+    env = {"TRACT_BASE_URL": fake_llm.base_url}  # no TRACT_MODEL: the option names it
+    before = refs_of(t.path)
+    r = cli("merge", "-s", "semantic", "feat", env=env)
+    assert r.code == 128
+    assert r.err == ("fatal: no model configured for 'merge'\n"
+                     "hint: set one with 'tract config model NAME' (or 'tract config merge.model NAME'), "
+                     "pass --model, or export TRACT_MODEL\n")
+    r = cli("merge", "--model", "gpt-4o", "feat", env=env)
+    assert (r.code, r.out, r.err) == (129, "", "error: --model is only used by --strategy semantic\n")
+    r = cli("merge", "--abort", "--model", "gpt-4o", env=env)
+    assert (r.code, r.err) == (129, "error: --abort takes no --model\n")
+    assert refs_of(t.path) == before
+    cid = t.entries()[1].id
+    fake_llm.reply(json.dumps({"decisions": [{"id": cid, "action": "theirs"}], "summary": "Paris"}))
+    r = cli("merge", "-s", "semantic", "--model", "gpt-4o", "feat", env=env)
+    assert r.code == 0, r.err
+    assert fake_llm.last["model"] == "gpt-4o"
+    assert git(t.path, "log", "-1", "--format=%(trailers:key=Tract-Model,valueonly)").strip() == "gpt-4o"
+    assert [e.content for e in t.entries()] == ["You are a travel agent.", "Plan a trip to Paris."]
+    fsck(t.path)

@@ -77,7 +77,7 @@ def _parse(text: str, model: str) -> dict:
 
 
 def merge(repo: Repo, rev: str, branch: str, ours: str, theirs: str, base: str | None, *,
-          message: str | None = None):
+          message: str | None = None, model: str | None = None):
     from .. import llm  # the LLM layer; litellm itself loads only on the call
     from .merge import MergeResult, _commit
 
@@ -96,7 +96,7 @@ def merge(repo: Repo, rev: str, branch: str, ours: str, theirs: str, base: str |
     }
     messages = [{"role": "system", "content": SYSTEM_PROMPT},
                 {"role": "user", "content": json.dumps(request, ensure_ascii=False, indent=1)}]
-    c = llm.complete(repo, messages, operation=OPERATION)
+    c = llm.complete(repo, messages, operation=OPERATION, model=model)
     data = _parse(c.text, c.model)
 
     conflicts = {x.id: x for x in p.conflicts}
