@@ -129,3 +129,37 @@ def test_semantic_merge_takes_model_option(diverged, fake_llm, cli, git, refs_of
     assert git(t.path, "log", "-1", "--format=%(trailers:key=Tract-Model,valueonly)").strip() == "gpt-4o"
     assert [e.content for e in t.entries()] == ["You are a travel agent.", "Plan a trip to Paris."]
     fsck(t.path)
+
+
+# ------------------------------------------- 5. one format for Tract-Cost
+def test_cost_is_written_the_same_way_everywhere(diverged, fake_llm, cli, git):
+    import json
+
+    t = diverged
+    env = dict(fake_llm.env, TRACT_LLM_RETRIES="0")
+
+    def cost_of(rev="HEAD"):
+        return git(t.path, "log", "-1", "--format=%(trailers:key=Tract-Cost,valueonly)", rev).strip()
+
+    # chat: 3 prompt + 1 completion tokens of gpt-4o-mini
+    fake_llm.reply("Hi!", usage=(3, 1))
+    assert cli("chat", "hello", env=env).code == 0
+    assert cost_of() == "0.00000105 USD"
+    # semantic merge: 120 + 30 tokens
+    cid = t.entries()[1].id
+    fake_llm.reply(json.dumps({"decisions": [{"id": cid, "action": "ours"}]}), usage=(120, 30))
+    r = cli("merge", "-s", "semantic", "feat", env=env)
+    assert r.code == 0, r.err
+    assert cost_of() == "0.000036 USD"
+    assert r.out.splitlines()[-1] == (" model openai/gpt-4o-mini: 120 prompt + 30 completion tokens, "
+                                      "cost 0.000036 USD; 1 conflicts resolved, 0 entries dropped, "
+                                      "0 rewritten")
+    # a model's compress summary: 100 + 10 tokens
+    fake_llm.reply("A travel plan.", usage=(100, 10))
+    r = cli("compress", "--model", "openai/gpt-4o-mini", "1..2", env=env)
+    assert r.code == 0, r.err
+    assert cost_of() == "0.000021 USD"
+    # an unpriced model: no Tract-Cost at all (never "unknown")
+    fake_llm.reply("fine", usage=(3, 1))
+    assert cli("chat", "--model", "my-local-model", "again", env=env).code == 0
+    assert "Tract-Cost" not in git(t.path, "log", "-1", "--format=%B")

@@ -107,7 +107,9 @@ def command(ctx, branch, strategy, message, model, no_ff, cont, abort, as_json):
         commit_line(ctx, res.commit)
         info = res.extra.get("llm")
         if info:
-            cost = "unknown" if info["cost"] is None else f"${info['cost']:.6f}"
+            from ..llm import format_cost  # no litellm import: that happens on a call only
+
+            cost = "unknown" if info["cost"] is None else format_cost(info["cost"])
             u = info["usage"]
             echo(f" model {info['model']}: {u['prompt_tokens']} prompt + {u['completion_tokens']} "
                  f"completion tokens, cost {cost}; {res.extra['resolved']} conflicts resolved, "

@@ -26,7 +26,7 @@ from ..errors import LLMError, ModelNotConfiguredError
 from .config import CallConfig, resolve
 
 __all__ = ["complete", "Completion", "Usage", "CallConfig", "resolve", "LLMError",
-           "ModelNotConfiguredError", "load_litellm"]
+           "ModelNotConfiguredError", "load_litellm", "format_cost"]
 
 _lock = threading.Lock()
 _litellm = None
@@ -65,6 +65,14 @@ def load_litellm():
                 _skip_mcp = False
             _litellm = litellm
     return _litellm
+
+
+def format_cost(cost: float) -> str:
+    """The one way tract writes a cost (``Tract-Cost`` trailers): US dollars
+    in plain decimal notation, up to 10 decimals, trailing zeros dropped,
+    then `` USD``: ``0.0000042 USD``, ``0.000054 USD``, ``1.5 USD``."""
+    s = f"{float(cost):.10f}".rstrip("0")
+    return (s + "0" if s.endswith(".") else s) + " USD"
 
 
 @dataclass
