@@ -163,3 +163,43 @@ def test_cost_is_written_the_same_way_everywhere(diverged, fake_llm, cli, git):
     fake_llm.reply("fine", usage=(3, 1))
     assert cli("chat", "--model", "my-local-model", "again", env=env).code == 0
     assert "Tract-Cost" not in git(t.path, "log", "-1", "--format=%B")
+
+
+# ------------------------------------- 3. collapse --model records the call
+def test_collapse_with_model_records_model_usage_and_cost(cli, fake_llm, git, tmp_path, fsck):
+    import json
+
+    env = dict(fake_llm.env, TRACT_LLM_RETRIES="0")
+    store = str(tmp_path / "store")
+    assert cli("init").code == 0
+    assert cli("user", "task").code == 0
+    assert cli("spawn", "r").code == 0
+    assert cli("-A", "r", "assistant", "the answer is 42", env=env).code == 0
+    fake_llm.reply("Found 42.", usage=(40, 4))
+    r = cli("collapse", "r", "--model", fake_llm.model, env=env)
+    assert r.code == 0, r.err
+    tr = git(store, "log", "-1", "--format=%(trailers:key=Tract-Model,key=Tract-Usage,key=Tract-Cost)")
+    assert tr.strip().splitlines() == [
+        "Tract-Model: openai/gpt-4o-mini",
+        "Tract-Usage: prompt=40 completion=4 total=44",
+        "Tract-Cost: 0.0000084 USD"]
+    note = json.loads(git(store, "notes", "--ref=refs/notes/tract", "show", "HEAD"))
+    assert note["agent"] == "r"
+    assert note["llm"]["operation"] == "collapse"
+    assert note["llm"]["model"] == "openai/gpt-4o-mini"
+    assert note["llm"]["usage"] == {"prompt_tokens": 40, "completion_tokens": 4, "total_tokens": 44}
+    assert note["llm"]["cost"] == pytest.approx(40 * 0.15e-6 + 4 * 0.6e-6)
+    fsck(store)
+
+
+def test_collapse_with_model_empty_reply_writes_nothing(cli, fake_llm, tmp_path, refs_of):
+    env = dict(fake_llm.env, TRACT_LLM_RETRIES="0")
+    assert cli("init").code == 0
+    assert cli("user", "task").code == 0
+    assert cli("spawn", "r").code == 0
+    assert cli("-A", "r", "assistant", "the answer is 42", env=env).code == 0
+    before = refs_of(str(tmp_path / "store"))
+    fake_llm.reply("   ")
+    r = cli("collapse", "r", "--model", fake_llm.model, env=env)
+    assert (r.code, r.out, r.err) == (128, "", "fatal: model openai/gpt-4o-mini returned an empty summary\n")
+    assert refs_of(str(tmp_path / "store")) == before

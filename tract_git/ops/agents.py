@@ -318,9 +318,14 @@ def collapse(repo: Repo, agent: str, *, summary: str | None = None, summarizer=N
     work = work_entries(repo, ai)
     output = final_output(work)
     commits = ai.commits or 0
+    llm_trailers: list = []
+    llm_note: dict = {}
     if summary is None:
         if summarizer is not None:
             summary = summarizer(agent, work)
+            if not isinstance(summary, str):  # a model's Summary: text and its record
+                llm_trailers, llm_note = list(summary.trailers), dict(summary.note)
+                summary = summary.text
         else:
             summary = offline_summary(repo, work, commits)
     summary = summary.strip()
@@ -334,11 +339,12 @@ def collapse(repo: Repo, agent: str, *, summary: str | None = None, summarizer=N
     trailers = [("Tract-Agent", agent), ("Tract-Collapsed-From", tip)]
     if ai.spawned_from:
         trailers.append(("Tract-Spawned-From", ai.spawned_from))
+    trailers += llm_trailers
     res = _commit.append(
         repo, [entry], message=message or f"collapse {agent}: {commits} commits, {len(work)} entries",
         extra_trailers=trailers, op="collapse", extra_parents=[tip] if link else None,
         note_extra={"agent": agent, "agent_tokens": ai.tokens, "agent_entries": ai.entries,
-                    "agent_commits": commits},
+                    "agent_commits": commits, **llm_note},
     )
     _set_marker(repo, agent, res.commit)
     return CollapseResult(agent, res, tip, commits, summary, link)
