@@ -203,3 +203,50 @@ def test_collapse_with_model_empty_reply_writes_nothing(cli, fake_llm, tmp_path,
     r = cli("collapse", "r", "--model", fake_llm.model, env=env)
     assert (r.code, r.out, r.err) == (128, "", "fatal: model openai/gpt-4o-mini returned an empty summary\n")
     assert refs_of(str(tmp_path / "store")) == before
+
+
+# --------------------- 4. a second collapse brings in only the new work
+def test_second_collapse_brings_in_only_the_new_work(cli, git, tmp_path, fsck):
+    import json
+
+    store = str(tmp_path / "store")
+    assert cli("init").code == 0
+    assert cli("user", "Find the release date of X.").code == 0
+    assert cli("spawn", "researcher").code == 0
+    assert cli("-A", "researcher", "assistant", "Searching the changelog.").code == 0
+    assert cli("-A", "researcher", "assistant", "X was released on 2021-03-04.").code == 0
+    r = cli("collapse", "researcher")
+    assert r.code == 0, r.err
+    first = git(store, "rev-parse", "HEAD").strip()
+    first_tip = git(store, "rev-parse", "refs/tract/agents/researcher/heads/main").strip()
+    # nothing new: nothing to do
+    r = cli("collapse", "researcher")
+    assert (r.code, r.out, r.err) == (1, "", f"error: agent 'researcher' is already collapsed in {first[:7]}\n")
+    # more work, then a second collapse: only that work comes in
+    assert cli("-A", "researcher", "assistant", "Also: X 2.0 came out in 2023.").code == 0
+    r = cli("collapse", "researcher")
+    assert r.code == 0, r.err
+    subject = git(store, "log", "-1", "--format=%s").strip()
+    assert subject == f"collapse researcher: 1 new commits, 1 entries since {first[:7]}"
+    assert git(store, "log", "-1", "--format=%(trailers:key=Tract-Collapsed-Since,valueonly)").strip() \
+        == first_tip
+    from tract_git import Tract
+
+    with Tract.open(store, create=False) as t:
+        outputs = [e.content for e in t.entries() if e.type == "output"]
+    assert len(outputs) == 2
+    content = outputs[1]
+    assert content.startswith(f"Sub-agent 'researcher' continued since its last collapse ({first[:7]}): "
+                              "1 new commits, 1 new entries, ")
+    assert "Final output:\nAlso: X 2.0 came out in 2023." in content
+    assert "Searching the changelog." not in content and "2021-03-04" not in content
+    note = json.loads(git(store, "notes", "--ref=refs/notes/tract", "show", "HEAD"))
+    assert (note["agent_commits"], note["collapsed_since"]) == (1, first_tip)
+    # expand shows the new commits only
+    r = cli("expand", "HEAD", "--json")
+    assert r.code == 0, r.err
+    assert [c["subject"] for c in json.loads(r.out)["commits"]] == ["assistant: Also: X 2.0 came out in 2023."]
+    # and again: nothing new to bring in
+    r = cli("collapse", "researcher")
+    assert r.code == 1 and r.err.startswith("error: agent 'researcher' is already collapsed in ")
+    fsck(store)
