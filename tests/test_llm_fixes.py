@@ -250,3 +250,22 @@ def test_second_collapse_brings_in_only_the_new_work(cli, git, tmp_path, fsck):
     r = cli("collapse", "researcher")
     assert r.code == 1 and r.err.startswith("error: agent 'researcher' is already collapsed in ")
     fsck(store)
+
+
+# ------------------------------------- 6. an agent's status names the agent
+def test_agent_status_and_repr_name_the_agent(cli, t):
+    import json
+
+    t.user("task")
+    child = t.spawn("researcher")
+    child.assistant("working")
+    assert repr(child) == f"<Tract {t.path} agent researcher main>"
+    assert repr(t) == f"<Tract {t.path} main>"
+    r = cli("-A", "researcher", "status", store=t.path)
+    assert r.code == 0, r.err
+    assert r.out.splitlines()[0] == "On branch main of agent researcher"
+    d = json.loads(cli("-A", "researcher", "status", "--json", store=t.path).out)
+    assert (d["agent"], d["branch"]) == ("researcher", "main")
+    r = cli("status", store=t.path)
+    assert r.out.splitlines()[0] == "On branch main"
+    assert "agent" not in json.loads(cli("status", "--json", store=t.path).out)
