@@ -59,6 +59,7 @@ def test_missing_credentials_raised_by_the_client_is_not_retried(monkeypatch):
             "`OPENAI_API_KEY` environment variable.", llm_provider="openai", model="gpt-4o-mini")
 
     monkeypatch.setattr(llm, "_check_key", lambda litellm, cfg: None)
+    monkeypatch.setattr(llm, "_check_key_quick", lambda cfg: None)
     monkeypatch.setattr(litellm, "completion", completion)
     with pytest.raises(LLMError) as ei:
         llm.complete(None, [{"role": "user", "content": "hi"}], model="openai/gpt-4o-mini",
@@ -269,3 +270,22 @@ def test_agent_status_and_repr_name_the_agent(cli, t):
     r = cli("status", store=t.path)
     assert r.out.splitlines()[0] == "On branch main"
     assert "agent" not in json.loads(cli("status", "--json", store=t.path).out)
+
+
+def test_missing_openai_key_is_refused_without_loading_litellm(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from tract_git import Tract
+
+    store = str(tmp_path / "store")
+    with Tract.open(store) as t:
+        t.user("hello")
+    code = ("import sys\nfrom tract_git.cli.main import main\n"
+            "try:\n    main(['chat', '--model', 'openai/gpt-4o-mini', 'hi'])\n"
+            "except SystemExit as e:\n    print('exit', e.code, 'litellm' in sys.modules)\n")
+    env = {k: v for k, v in os.environ.items() if k not in ("OPENAI_API_KEY", "TRACT_API_KEY")}
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                       env=dict(env, TRACT_DIR=store), cwd=str(tmp_path))
+    assert (p.stdout, p.stderr) == ("exit 128 False\n", NO_KEY)

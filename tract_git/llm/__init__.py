@@ -176,11 +176,18 @@ def _auth_error(litellm, err) -> bool:
 
 def _key_vars(model: str) -> str:
     """The environment variables that would give ``model`` a key."""
+    litellm = load_litellm()
     try:
-        missing = load_litellm().validate_environment(model=model).get("missing_keys") or []
+        missing = litellm.validate_environment(model=model).get("missing_keys") or []
     except Exception:
         missing = []
-    names = [k for k in missing if k.endswith("API_KEY")] or ["the provider's API key variable"]
+    names = [k for k in missing if k.endswith("API_KEY")]
+    if not names:  # set but empty, say: name the provider's variable anyway
+        try:
+            provider = litellm.get_llm_provider(model=model)[1]
+        except Exception:
+            provider = None
+        names = [_QUICK_KEYS.get(provider or "", "the provider's API key variable")]
     return " or ".join(names[:2])
 
 
@@ -188,6 +195,21 @@ def _no_key_error(model: str, variables: str) -> LLMError:
     return LLMError(f"no API key for {model}: set {variables} (or TRACT_API_KEY)",
                     hints=("for a local OpenAI-compatible server, set its URL instead: "
                            "'tract config baseUrl URL' or export TRACT_BASE_URL",))
+
+
+#: providers whose key variable is known without loading litellm (seconds saved)
+_QUICK_KEYS = {"openai": "OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY"}
+
+
+def _check_key_quick(cfg: CallConfig) -> None:
+    """``_check_key`` for an ``openai/...`` or ``anthropic/...`` model,
+    before litellm is even imported."""
+    if cfg.api_key or cfg.base_url:
+        return
+    prefix, sep, _ = cfg.model.partition("/")
+    var = _QUICK_KEYS.get(prefix) if sep else None
+    if var and not os.environ.get(var):
+        raise _no_key_error(cfg.model, var)
 
 
 def _check_key(litellm, cfg: CallConfig) -> None:
@@ -413,6 +435,7 @@ def complete(repo, messages: list[dict], *, operation: str = "chat", model: str 
     cfg = resolve(repo, operation, model=model, base_url=base_url, api_key=api_key, params=params)
     if not messages:
         raise LLMError("nothing to send: the context is empty")
+    _check_key_quick(cfg)
     litellm = load_litellm()
     _check_key(litellm, cfg)
     kw = _kwargs(litellm, cfg, messages, tools)
