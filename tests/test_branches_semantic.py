@@ -45,7 +45,7 @@ def test_semantic_merge_resolves_and_records_model(diverged, fake_llm, monkeypat
     assert r.code == 0, r.err
     assert r.out.splitlines()[0] == "Merge made by the 'semantic' strategy."
     assert r.out.splitlines()[-1].startswith(
-        f" model {fake_llm.model}: 120 prompt + 30 completion tokens, cost $")
+        f" model {fake_llm.model}: 120 prompt + 30 completion tokens, cost 0.0000")
     assert [e.content for e in t.entries()] == [
         "You are a travel agent.", "Plan a trip to Rome, then Paris.", "Budget is 1000 EUR.",
         "Travel in May."]
@@ -54,7 +54,8 @@ def test_semantic_merge_resolves_and_records_model(diverged, fake_llm, monkeypat
     assert f"Tract-Model: {fake_llm.model}" in msg
     assert "Tract-Merge-Strategy: semantic" in msg
     assert "Tract-Usage: prompt=120 completion=30 total=150" in msg
-    assert "Tract-Cost: " in msg and "Tract-Cost: unknown" not in msg
+    cost = 120 * 0.15e-6 + 30 * 0.6e-6
+    assert f"Tract-Cost: {cost:.6f} USD" in msg
     assert "kept both cities" in msg
     assert len(git(t.path, "log", "-1", "--format=%P").split()) == 2
     note = json.loads(git(t.path, "notes", "--ref", "refs/notes/tract", "show", "HEAD"))

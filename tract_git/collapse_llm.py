@@ -12,15 +12,26 @@ PROMPT = ("Summarize what this sub-agent did and found, in a few sentences, for 
 
 
 def model_summarizer(repo, model: str | None):
-    """``summarize(agent, entries) -> str`` asking ``model`` (operation
-    ``collapse``: ``tract.collapse.model`` and friends apply)."""
+    """``summarize(agent, entries) -> Summary`` asking ``model`` (operation
+    ``collapse``: ``tract.collapse.model`` and friends apply).  The summary
+    carries what the collapse commit records about the call, the same as a
+    chat turn: ``Tract-Model``, ``Tract-Generation``, ``Tract-Usage``,
+    ``Tract-Cost`` trailers and an ``llm`` object in the token note."""
 
-    def summarize(agent: str, entries: list) -> str:
+    def summarize(agent: str, entries: list):
         from . import llm
+        from .errors import LLMError
+        from .ops.chat import turn_record
+        from .ops.compress import Summary
 
         transcript = "\n\n".join(f"[{e.role}] {e.content}" for e in entries if not e.skipped)
         messages = [{"role": "system", "content": PROMPT},
                     {"role": "user", "content": f"Sub-agent '{agent}' transcript:\n\n{transcript}"}]
-        return llm.complete(repo, messages, operation="collapse", model=model).text
+        c = llm.complete(repo, messages, operation="collapse", model=model)
+        text = (c.text or "").strip()
+        if not text:
+            raise LLMError(f"model {c.model} returned an empty summary")
+        trailers, note = turn_record(c, None)
+        return Summary(text, "model", c.model, trailers=trailers, note=note)
 
     return summarize

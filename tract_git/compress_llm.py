@@ -119,11 +119,12 @@ def model_summarizer(repo: Repo, model: str | None = None, *, chunk_tokens: int 
         costs = [c.cost for c in calls if getattr(c, "cost", None) is not None]
         if costs:
             note["cost"] = sum(costs)
-        return Summary(text, "model", last.model,
-                       trailers=[("Tract-Summary-Usage",
-                                  f"prompt={usage_total['prompt_tokens']} "
-                                  f"completion={usage_total['completion_tokens']}"
-                                  + (f" requests={len(calls)}" if len(calls) > 1 else ""))],
-                       note=note)
+        trailers = [("Tract-Summary-Usage",
+                     f"prompt={usage_total['prompt_tokens']} "
+                     f"completion={usage_total['completion_tokens']}"
+                     + (f" requests={len(calls)}" if len(calls) > 1 else ""))]
+        if costs:
+            trailers.append(("Tract-Cost", _adapter().format_cost(sum(costs))))
+        return Summary(text, "model", last.model, trailers=trailers, note=note)
 
     return run

@@ -59,8 +59,8 @@ class BranchesMixin:
 
     # ---------------------------------------------------------------- merge
     def merge(self, rev: str, *, strategy: str = "ours-first", message: str | None = None,
-              ff: bool = True) -> _merge.MergeResult:
-        return _merge.merge(self.repo, rev, strategy=strategy, message=message, ff=ff)
+              ff: bool = True, model: str | None = None) -> _merge.MergeResult:
+        return _merge.merge(self.repo, rev, strategy=strategy, message=message, ff=ff, model=model)
 
     def merge_continue(self) -> _merge.MergeResult:
         return _merge.merge_continue(self.repo)

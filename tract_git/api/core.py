@@ -84,7 +84,9 @@ class CoreMixin:
 
     def __repr__(self) -> str:
         h = self.repo.head()
-        return f"<Tract {self.repo.path} {h.short_branch or (h.commit or '')[:7]}>"
+        agent = getattr(self.repo, "agent", None)
+        where = f" agent {agent}" if agent else ""
+        return f"<Tract {self.repo.path}{where} {h.short_branch or (h.commit or '')[:7]}>"
 
     # --------------------------------------------------------------- commit
     def commit(self, content: str = "", *, role: str = "user", type: str = "", priority: str = "normal",

@@ -11,6 +11,13 @@ The account is --summary TEXT if given, else a model's summary with
 setting `tract config agents.history detach`, the second parent is left
 out (the trailer stays): tract-gc(1) then drops the collapsed sub-agent's
 refs and, after the retention, its history; tract-expand(1) says so.
+
+A sub-agent that goes on working after a collapse can be collapsed again:
+when the earlier collapse is in the current branch's history, the new one
+brings in only the work since (its entry and subject say so, and the
+trailer Tract-Collapsed-Since names the agent tip the earlier collapse
+ended at).  A model's summary records the model, its usage and cost
+(Tract-Model, Tract-Usage, Tract-Cost) as every model commit does.
 """
 
 import click
@@ -35,7 +42,7 @@ git --git-dir .tract log --graph --oneline
 
 MAN_EXIT_STATUS = """
 0   the collapse commit was added.
-1   the agent is already collapsed (nothing to do).
+1   the agent is already collapsed, or has no new entries since its last collapse (nothing to do).
 128 no such agent, or the model failed.
 """
 

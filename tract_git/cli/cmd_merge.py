@@ -42,6 +42,9 @@ tract merge explore || tract status
 tract resolve 3f9a2b1c --theirs && tract merge --continue
     Take explore's version of a conflicting entry and finish the merge.
 
+tract merge --strategy semantic --model openai/gpt-4o-mini explore
+    Have a model reconcile conflicting, contradictory and redundant entries.
+
 tract merge --abort
     Give up a stopped merge; the branch never moved.
 """
@@ -51,7 +54,7 @@ MAN_EXIT_STATUS = """
 1   stopped on conflicts (resolve them, then --continue), or --continue with conflicts left.
 128 unknown branch, detached HEAD, another operation in progress, no merge to continue,
     the branch moved meanwhile, or the model failed (semantic).
-129 usage error (unknown strategy, conflicting options).
+129 usage error (unknown strategy, conflicting options, --model without --strategy semantic).
 """
 
 
@@ -61,16 +64,20 @@ MAN_EXIT_STATUS = """
               help="Order of entries appended on both sides: ours-first, theirs-first, interleave; "
                    "or semantic (an LLM reconciles).")
 @click.option("-m", "--message", metavar="MSG", help="Subject of the merge commit.")
+@click.option("--model", metavar="MODEL",
+              help="Model for --strategy semantic (default: tract.merge.model, tract.model, $TRACT_MODEL).")
 @click.option("--no-ff", "no_ff", is_flag=True, help="Make a merge commit even when a fast-forward is possible.")
 @click.option("--continue", "cont", is_flag=True, help="Commit a stopped merge once every conflict is resolved.")
 @click.option("--abort", is_flag=True, help="Give up a stopped merge.")
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 @pass_ctx
-def command(ctx, branch, strategy, message, no_ff, cont, abort, as_json):
+def command(ctx, branch, strategy, message, model, no_ff, cont, abort, as_json):
     """Merge BRANCH into the current branch."""
     repo = ctx.repo()
     if cont and abort:
         raise UsageError("--continue and --abort cannot be used together")
+    if (cont or abort) and model:
+        raise UsageError(f"--{'continue' if cont else 'abort'} takes no --model")
     if (cont or abort) and branch:
         raise UsageError(f"--{'continue' if cont else 'abort'} takes no branch")
     if cont:
@@ -80,7 +87,7 @@ def command(ctx, branch, strategy, message, no_ff, cont, abort, as_json):
     elif not branch:
         raise UsageError("no branch to merge")
     else:
-        res = _merge.merge(repo, branch, strategy=strategy, message=message, ff=not no_ff)
+        res = _merge.merge(repo, branch, strategy=strategy, message=message, ff=not no_ff, model=model)
     if as_json:
         emit_json(res.to_json())
         if res.status == "conflicts":
@@ -100,7 +107,9 @@ def command(ctx, branch, strategy, message, no_ff, cont, abort, as_json):
         commit_line(ctx, res.commit)
         info = res.extra.get("llm")
         if info:
-            cost = "unknown" if info["cost"] is None else f"${info['cost']:.6f}"
+            from ..llm import format_cost  # no litellm import: that happens on a call only
+
+            cost = "unknown" if info["cost"] is None else format_cost(info["cost"])
             u = info["usage"]
             echo(f" model {info['model']}: {u['prompt_tokens']} prompt + {u['completion_tokens']} "
                  f"completion tokens, cost {cost}; {res.extra['resolved']} conflicts resolved, "

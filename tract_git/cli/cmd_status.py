@@ -10,20 +10,27 @@ from ._common import n_entries, echo, emit_json, fmt_tokens, pass_ctx, short, st
 def command(ctx, as_json):
     """Show the branch, entry count and tokens against the budget.
 
+    In a sub-agent's context (tract -A AGENT status) it names the agent:
+    "On branch main of agent researcher".
     Also says when HEAD is detached, when the branch has no commits yet,
     and which multi-step operation (a merge, a rebase) is in progress.
     With a budget set (tract config budget N), a warning goes to standard
     error at the warning levels (tract config warn; default 80,100 percent
     of the budget).
     """
-    st = _status.status(ctx.repo())
+    repo = ctx.repo()
+    st = _status.status(repo)
+    agent = getattr(repo, "agent", None)  # tract -A AGENT status: a sub-agent's context
     if as_json:
-        emit_json(st.to_json())
+        d = st.to_json()
+        if agent:
+            d["agent"] = agent
+        emit_json(d)
         return
     if st.detached:
-        echo(f"HEAD detached at {short(st.commit)}")
+        echo(f"HEAD detached at {short(st.commit)}" + (f" (agent {agent})" if agent else ""))
     else:
-        echo(f"On branch {st.branch}")
+        echo(f"On branch {st.branch}" + (f" of agent {agent}" if agent else ""))
         if st.commit is None:
             echo("No commits yet")
     for what in st.in_progress:

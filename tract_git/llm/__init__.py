@@ -26,7 +26,7 @@ from ..errors import LLMError, ModelNotConfiguredError
 from .config import CallConfig, resolve
 
 __all__ = ["complete", "Completion", "Usage", "CallConfig", "resolve", "LLMError",
-           "ModelNotConfiguredError", "load_litellm"]
+           "ModelNotConfiguredError", "load_litellm", "format_cost"]
 
 _lock = threading.Lock()
 _litellm = None
@@ -65,6 +65,14 @@ def load_litellm():
                 _skip_mcp = False
             _litellm = litellm
     return _litellm
+
+
+def format_cost(cost: float) -> str:
+    """The one way tract writes a cost (``Tract-Cost`` trailers): US dollars
+    in plain decimal notation, up to 10 decimals, trailing zeros dropped,
+    then `` USD``: ``0.0000042 USD``, ``0.000054 USD``, ``1.5 USD``."""
+    s = f"{float(cost):.10f}".rstrip("0")
+    return (s + "0" if s.endswith(".") else s) + " USD"
 
 
 @dataclass
@@ -145,8 +153,85 @@ def _malformed_200(err) -> bool:
     return "[200 OK]" in text or "Empty or invalid response from LLM endpoint" in text
 
 
+#: what the OpenAI client (and others) say when no key was found, before any request
+_NO_KEY_TEXTS = ("Missing credentials", "api_key client option must be set", "Missing API Key",
+                 "API key is required", "api_key must be set")
+
+
+def _missing_key(err) -> bool:
+    """The provider's library refused to call for want of a key (nothing
+    was sent): litellm wraps that as a server error or an AuthenticationError."""
+    text = str(err)
+    return any(t.lower() in text.lower() for t in _NO_KEY_TEXTS)
+
+
+def _auth_error(litellm, err) -> bool:
+    """A missing, wrong or unauthorised key: never worth retrying."""
+    if _missing_key(err) or _status(err) in (401, 403):
+        return True
+    classes = tuple(c for c in (getattr(litellm, "AuthenticationError", None),
+                                getattr(litellm, "PermissionDeniedError", None)) if isinstance(c, type))
+    return bool(classes) and isinstance(err, classes)
+
+
+def _key_vars(model: str) -> str:
+    """The environment variables that would give ``model`` a key."""
+    litellm = load_litellm()
+    try:
+        missing = litellm.validate_environment(model=model).get("missing_keys") or []
+    except Exception:
+        missing = []
+    names = [k for k in missing if k.endswith("API_KEY")]
+    if not names:  # set but empty, say: name the provider's variable anyway
+        try:
+            provider = litellm.get_llm_provider(model=model)[1]
+        except Exception:
+            provider = None
+        names = [_QUICK_KEYS.get(provider or "", "the provider's API key variable")]
+    return " or ".join(names[:2])
+
+
+def _no_key_error(model: str, variables: str) -> LLMError:
+    return LLMError(f"no API key for {model}: set {variables} (or TRACT_API_KEY)",
+                    hints=("for a local OpenAI-compatible server, set its URL instead: "
+                           "'tract config baseUrl URL' or export TRACT_BASE_URL",))
+
+
+#: providers whose key variable is known without loading litellm (seconds saved)
+_QUICK_KEYS = {"openai": "OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY"}
+
+
+def _check_key_quick(cfg: CallConfig) -> None:
+    """``_check_key`` for an ``openai/...`` or ``anthropic/...`` model,
+    before litellm is even imported."""
+    if cfg.api_key or cfg.base_url:
+        return
+    prefix, sep, _ = cfg.model.partition("/")
+    var = _QUICK_KEYS.get(prefix) if sep else None
+    if var and not os.environ.get(var):
+        raise _no_key_error(cfg.model, var)
+
+
+def _check_key(litellm, cfg: CallConfig) -> None:
+    """Refuse, before any request, a call to a provider whose API key is
+    nowhere (not given, not in the environment): litellm would otherwise
+    report it as a server error, and retry it."""
+    if cfg.api_key or cfg.base_url:
+        return
+    try:
+        v = litellm.validate_environment(model=cfg.model)
+    except Exception:  # an unknown provider: let the call say what it wants
+        return
+    missing = list(v.get("missing_keys") or [])
+    # only plain API keys: OLLAMA_API_BASE, AWS credentials (profiles), Azure
+    # endpoints have defaults or other sources tract cannot see
+    if v.get("keys_in_environment") or not missing or not all(k.endswith("API_KEY") for k in missing):
+        return
+    raise _no_key_error(cfg.model, " or ".join(missing[:2]))
+
+
 def _retryable(litellm, err) -> bool:
-    if _malformed_200(err):
+    if _malformed_200(err) or _auth_error(litellm, err):
         return False
     if isinstance(err, (litellm.Timeout, litellm.APIConnectionError, litellm.RateLimitError,
                         litellm.InternalServerError, litellm.ServiceUnavailableError)):
@@ -350,7 +435,9 @@ def complete(repo, messages: list[dict], *, operation: str = "chat", model: str 
     cfg = resolve(repo, operation, model=model, base_url=base_url, api_key=api_key, params=params)
     if not messages:
         raise LLMError("nothing to send: the context is empty")
+    _check_key_quick(cfg)
     litellm = load_litellm()
+    _check_key(litellm, cfg)
     kw = _kwargs(litellm, cfg, messages, tools)
     attempts = 0
     t0 = time.perf_counter()
@@ -377,6 +464,8 @@ def complete(repo, messages: list[dict], *, operation: str = "chat", model: str 
                     delay = max(delay, min(ra, 60.0))
                 sleep(min(delay, 60.0))
                 continue
+            if _missing_key(err):
+                raise _no_key_error(cfg.model, _key_vars(cfg.model)) from None
             what = _describe(litellm, err, cfg)
             tries = f" after {attempts} attempts" if attempts > 1 else ""
             raise LLMError(f"model call failed{tries}: {cfg.model}: {what}") from None

@@ -293,11 +293,32 @@ def _history_mode(repo: Repo) -> str:
     return v if v in ("link", "detach") else "link"
 
 
+def _previous_collapse(repo: Repo, ai: AgentInfo) -> str | None:
+    """The agent tip the latest collapse brought into this context, when
+    the agent went on from there: a new collapse then brings in only the
+    work since.  None when there is no such collapse in this context's
+    history (never collapsed, collapsed into another branch, or the agent's
+    history was rewritten since)."""
+    st = repo.store
+    if not ai.collapse or not ai.tip or not st.has_object(ai.collapse):
+        return None
+    prev_tip = trailer(_trailers(repo, ai.collapse), "Tract-Collapsed-From")
+    head = repo.head().commit
+    if not prev_tip or prev_tip == ai.tip or not head or not st.has_object(prev_tip):
+        return None
+    if not st.is_ancestor(ai.collapse, head) or not st.is_ancestor(prev_tip, ai.tip):
+        return None
+    return prev_tip
+
+
 def collapse(repo: Repo, agent: str, *, summary: str | None = None, summarizer=None,
              message: str | None = None, link: bool | None = None) -> CollapseResult:
     """Add a collapse commit for ``agent`` to this context.  The account of
     its work is ``summary``, else ``summarizer(agent, entries)`` (a model's:
-    see ``tract_git.collapse_llm``), else the offline summary."""
+    see ``tract_git.collapse_llm``), else the offline summary.  When an
+    earlier collapse of the agent is in this context's history, only the
+    work since then is brought in (``Tract-Collapsed-Since``: the agent tip
+    that collapse ended at); with no new entries, NothingToDoError."""
     check_name(agent)
     if repo.agent == agent:
         raise UsageError(f"cannot collapse agent '{agent}' into its own context")
@@ -315,18 +336,39 @@ def collapse(repo: Repo, agent: str, *, summary: str | None = None, summarizer=N
     landed = _landed_collapse(repo, agent, tip, repo.head().commit)
     if landed:
         raise NothingToDoError(f"agent '{agent}' is already collapsed in {landed[:7]}")
-    work = work_entries(repo, ai)
+    since = _previous_collapse(repo, ai)
+    if since is None:
+        work = work_entries(repo, ai)
+        commits = ai.commits or 0
+    else:
+        seen = {i.blob for i in repo.items(since)}
+        work = [e for e in repo.entries(repo.items(tip)) if e.blob not in seen]
+        commits = sum(1 for _ in repo.store.walk(tip, topo=False, hide=[since]))
+        if not work:
+            raise NothingToDoError(f"agent '{agent}' has no new entries since its last collapse "
+                                   f"in {ai.collapse[:7]}")  # type: ignore[index]
     output = final_output(work)
-    commits = ai.commits or 0
+    llm_trailers: list = []
+    llm_note: dict = {}
     if summary is None:
         if summarizer is not None:
             summary = summarizer(agent, work)
+            if not isinstance(summary, str):  # a model's Summary: text and its record
+                llm_trailers, llm_note = list(summary.trailers), dict(summary.note)
+                summary = summary.text
         else:
             summary = offline_summary(repo, work, commits)
     summary = summary.strip()
     agent_tokens = sum(repo.counter.count_entry(e, e.blob or "") for e in work if not e.skipped)
-    content = (f"Sub-agent '{agent}' finished: {commits} commits, {len(work)} entries, "
-               f"{agent_tokens:,} tokens (full history: tract expand <this commit>).\n\n"
+    if since is None:
+        head_line = f"Sub-agent '{agent}' finished: {commits} commits, {len(work)} entries, "
+        subject = f"collapse {agent}: {commits} commits, {len(work)} entries"
+    else:
+        prev = ai.collapse[:7]  # type: ignore[index]
+        head_line = (f"Sub-agent '{agent}' continued since its last collapse ({prev}): "
+                     f"{commits} new commits, {len(work)} new entries, ")
+        subject = f"collapse {agent}: {commits} new commits, {len(work)} entries since {prev}"
+    content = (f"{head_line}{agent_tokens:,} tokens (full history: tract expand <this commit>).\n\n"
                f"Final output:\n{output}\n\nSummary of its work:\n{summary}\n")
     entry = Entry(role="assistant", type="output", name=agent, content=content)
     if link is None:
@@ -334,11 +376,15 @@ def collapse(repo: Repo, agent: str, *, summary: str | None = None, summarizer=N
     trailers = [("Tract-Agent", agent), ("Tract-Collapsed-From", tip)]
     if ai.spawned_from:
         trailers.append(("Tract-Spawned-From", ai.spawned_from))
+    if since is not None:
+        trailers.append(("Tract-Collapsed-Since", since))
+    trailers += llm_trailers
     res = _commit.append(
-        repo, [entry], message=message or f"collapse {agent}: {commits} commits, {len(work)} entries",
+        repo, [entry], message=message or subject,
         extra_trailers=trailers, op="collapse", extra_parents=[tip] if link else None,
         note_extra={"agent": agent, "agent_tokens": ai.tokens, "agent_entries": ai.entries,
-                    "agent_commits": commits},
+                    "agent_commits": commits,
+                    **({"collapsed_since": since} if since else {}), **llm_note},
     )
     _set_marker(repo, agent, res.commit)
     return CollapseResult(agent, res, tip, commits, summary, link)
@@ -410,6 +456,9 @@ def expand(repo: Repo, rev: str) -> ExpandResult:
             hints=(f"tract show {commit[:7]}",),
         )
     hide = [spawned_from] if spawned_from and repo.store.has_object(spawned_from) else []
+    since = trailer(c.trailers, "Tract-Collapsed-Since")  # an incremental collapse: its part only
+    if since and repo.store.has_object(since):
+        hide.append(since)
     return ExpandResult(c, agent, tip, spawned_from, log(repo, tip, hide=tuple(hide)))
 
 

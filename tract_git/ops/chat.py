@@ -80,9 +80,7 @@ class ChatResult:
         }
 
 
-def _fmt_cost(cost: float) -> str:
-    s = f"{cost:.10f}".rstrip("0")
-    return (s + "0" if s.endswith(".") else s) + " USD"
+_fmt_cost = llm.format_cost
 
 
 def turn_record(c: llm.Completion, context_commit: str | None) -> tuple[list, dict]:

@@ -66,9 +66,13 @@ def _head_branch(repo: Repo) -> tuple[str, str | None]:
 
 
 def merge(repo: Repo, rev: str, *, strategy: str = "ours-first", message: str | None = None,
-          ff: bool = True) -> MergeResult:
+          ff: bool = True, model: str | None = None) -> MergeResult:
+    """Merge ``rev`` into the current branch; ``model`` is the model of the
+    semantic strategy (default: the configured one for 'merge')."""
     if strategy not in STRATEGIES:
         raise UsageError(f"unknown merge strategy '{strategy}' (expected one of: {', '.join(STRATEGIES)})")
+    if model is not None and strategy != "semantic":
+        raise UsageError("--model is only used by --strategy semantic")
     opstate.require_none(repo)
     branch, ours = _head_branch(repo)
     try:
@@ -88,7 +92,8 @@ def merge(repo: Repo, rev: str, *, strategy: str = "ours-first", message: str | 
     if strategy == "semantic":
         from . import merge_semantic
 
-        return merge_semantic.merge(repo, rev, branch, ours, theirs, base, message=message)
+        return merge_semantic.merge(repo, rev, branch, ours, theirs, base, message=message,
+                                    model=model)
     st = repo.store
     base_tree = st.commit(base).tree if base else None
     ours_tree, theirs_tree = st.commit(ours).tree, st.commit(theirs).tree

@@ -77,7 +77,7 @@ def _parse(text: str, model: str) -> dict:
 
 
 def merge(repo: Repo, rev: str, branch: str, ours: str, theirs: str, base: str | None, *,
-          message: str | None = None):
+          message: str | None = None, model: str | None = None):
     from .. import llm  # the LLM layer; litellm itself loads only on the call
     from .merge import MergeResult, _commit
 
@@ -96,7 +96,7 @@ def merge(repo: Repo, rev: str, branch: str, ours: str, theirs: str, base: str |
     }
     messages = [{"role": "system", "content": SYSTEM_PROMPT},
                 {"role": "user", "content": json.dumps(request, ensure_ascii=False, indent=1)}]
-    c = llm.complete(repo, messages, operation=OPERATION)
+    c = llm.complete(repo, messages, operation=OPERATION, model=model)
     data = _parse(c.text, c.model)
 
     conflicts = {x.id: x for x in p.conflicts}
@@ -153,9 +153,10 @@ def merge(repo: Repo, rev: str, branch: str, ours: str, theirs: str, base: str |
         rewritten += 1
         blob = st.write_blob(codec.encode(repo.entry(it).with_(content=d["content"]).validated()))
         p.put(it.name if side == "ours" else planned[eid], blob)
-    cost = "unknown" if c.cost is None else f"{c.cost:.6f}"
-    trailers = [("Tract-Model", c.model), ("Tract-Usage", str(c.usage)), ("Tract-Cost", cost),
-                ("Tract-Semantic", f"{len(resolved)} conflicts resolved, {dropped} dropped, "
+    trailers = [("Tract-Model", c.model), ("Tract-Usage", str(c.usage))]
+    if c.cost is not None:  # as on every model commit: present only for a priced model
+        trailers.append(("Tract-Cost", llm.format_cost(c.cost)))
+    trailers += [("Tract-Semantic", f"{len(resolved)} conflicts resolved, {dropped} dropped, "
                                    f"{rewritten} rewritten")]
     summary = data.get("summary") if isinstance(data.get("summary"), str) else ""
     short = branch[len("refs/heads/"):]
