@@ -9,8 +9,8 @@ Figures (targets from issue 3):
 
 Each figure is measured over several runs (each on fresh objects) and
 printed as median, min and max; for merge and rebase also the process's CPU
-time, which leaves out waiting on a busy disk (every new commit writes a
-few loose objects).  The setup's writes are flushed (``os.sync()``) before
+time, which leaves out waiting on a busy disk (a merge commit writes a
+few loose objects; a rebase writes one pack, see docs/performance.md).  The setup's writes are flushed (``os.sync()``) before
 anything is timed, so the base's 10,000 loose objects being written back
 do not land on the figures.
 """

@@ -10,6 +10,7 @@ import shutil
 import pytest
 
 from tract_git import Tract
+from tract_git.model import Entry
 from tract_git.ops import sequencer, threeway
 from tract_git.store.repo import Store
 
@@ -174,3 +175,38 @@ def test_failure_before_the_branch_moves(forked, refs_of, fsck, monkeypatch, git
     fsck(t.path)
     r = t.rebase("main")
     assert r.status == "done" and git(t.path, "rev-list", "--count", "main..feat").strip() == "1"
+
+
+def test_settings_time_zones_and_emptied_buckets_same_as_loose(forked, tmp_path, git, fsck, monkeypatch):
+    # signatures with non-UTC offsets, a settings change replayed, entries
+    # spanning buckets, and reverts that empty a bucket and the whole context
+    monkeypatch.setenv("GIT_AUTHOR_DATE", "1700000000 -0230")
+    monkeypatch.setenv("GIT_COMMITTER_DATE", "1700000100 +0545")
+    t = forked
+    t.switch("feat")
+    t.config("budget", "5000")
+    t.repo.store.set_config("tract.x", "1")  # (store config: not part of a snapshot)
+    t.append_many([Entry(role="user", content=f"bulk {i}") for i in range(300)])
+    t.user("last")
+    t.switch("main")
+    t.user("m1")
+
+    def act(tr):
+        tr.switch("feat")
+        r = tr.rebase("main")
+        assert r.status == "done"
+        tr.revert("HEAD", "HEAD~1")
+
+    p = both_ways(tmp_path, git, fsck, t, act, "refs/heads/feat")
+    assert '"budget": 5000' in git(p, "show", "feat:settings.json")
+
+
+def test_revert_everything_same_as_loose(t, tmp_path, git, fsck):
+    t.user("only")
+    t.user("two")
+
+    def act(tr):
+        tr.revert("HEAD", "HEAD~1")
+
+    p = both_ways(tmp_path, git, fsck, t, act, "refs/heads/main")
+    assert git(p, "ls-tree", "main").strip() == ""  # the empty context

@@ -532,7 +532,8 @@ class Store:
         kept parsed (the next commit of a replay starts from them)."""
         from . import staging
 
-        key = oid if isinstance(oid, bytes) else bytes.fromhex(oid)
+        key = oid if isinstance(oid, bytes) else oid.raw if isinstance(oid, pygit2.Oid) \
+            else bytes.fromhex(oid)
         hit = self._parsed_trees.get(key)
         if hit is None:
             hit = staging.parse_tree(self.raw_object(pygit2.Oid(raw=key)))
