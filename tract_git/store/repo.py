@@ -144,6 +144,13 @@ def _wrap_write_error(e: Exception, what: str) -> TractError:
     return TractError(f"cannot write {what}: {msg.strip() or type(e).__name__}")
 
 
+def _lock_timeout() -> float:
+    try:
+        return float(os.environ.get("TRACT_LOCK_TIMEOUT", "5"))
+    except ValueError:
+        return 5.0
+
+
 def is_store(path: str) -> bool:
     """A directory is a tract store when it is a bare git repository whose
     config has ``tract.formatVersion``."""
@@ -272,12 +279,18 @@ class Store:
         return pygit2.Config(os.path.join(self.path, "config"))
 
     def set_config(self, key: str, value: str) -> None:
+        self._locked_write(lambda: self._set_config(key, value), ["config"])
+
+    def _set_config(self, key: str, value: str) -> None:
         try:
             self.repo.config[key] = value
         except (pygit2.GitError, OSError) as e:
             raise _wrap_write_error(e, "config") from None
 
     def unset_config(self, key: str) -> bool:
+        return self._locked_write(lambda: self._unset_config(key), ["config"])
+
+    def _unset_config(self, key: str) -> bool:
         try:
             del self.repo.config[key]
             return True
@@ -589,17 +602,40 @@ class Store:
             raise BadRevisionError(f"bad revision '{rev}'") from None
         return str(c.id)
 
-    def update_ref(self, name: str, new: str, old: str | None, message: str) -> None:
+    def _locked_write(self, write, locks: list[str], *, wait: bool = True):
+        """Run ``write()``, which may raise ``RefLockedError``: a lock left
+        by a dead writer (``locks`` names what it may be the lock of) is
+        removed and the write tried again (see ``store.locks``); a live
+        writer's lock is waited on, with backoff, up to
+        ``TRACT_LOCK_TIMEOUT`` seconds (none when ``wait`` is False), then
+        ``RefLockedError`` is raised."""
+        deadline = None
+        delay = 0.001
+        recovered = 0
+        while True:
+            try:
+                return write()
+            except RefLockedError:
+                now = time.monotonic()
+                if deadline is None:
+                    deadline = now + (_lock_timeout() if wait else 0.0)
+                if recovered < 10 and _locks.recover(self.path, locks):
+                    recovered += 1
+                    continue
+                if now >= deadline:
+                    raise
+                time.sleep(min(delay, max(0.0, deadline - now)))
+                delay = min(delay * 2, 0.05)
+
+    def update_ref(self, name: str, new: str, old: str | None, message: str, *,
+                   wait: bool = True) -> None:
         """Compare-and-swap: move ``name`` from ``old`` to ``new``; ``old``
         None means the ref must not exist yet.  Writes the reflog.  A lock
         left by a dead writer is removed and the update tried again (see
-        ``store.locks``); a live writer's lock raises ``RefLockedError``."""
-        try:
-            self._update_ref(name, new, old, message)
-        except RefLockedError:
-            if not _locks.recover(self.path, [name]):
-                raise
-            self._update_ref(name, new, old, message)
+        ``store.locks``); a live writer's lock is waited on up to
+        ``TRACT_LOCK_TIMEOUT`` seconds (unless ``wait`` is False), then
+        raises ``RefLockedError``."""
+        self._locked_write(lambda: self._update_ref(name, new, old, message), [name], wait=wait)
 
     def _update_ref(self, name: str, new: str, old: str | None, message: str) -> None:
         repo = self.repo
@@ -627,12 +663,7 @@ class Store:
             raise _wrap_write_error(e, f"ref {name}") from None
 
     def update_head_detached(self, new: str, old: str, message: str, name: str = "HEAD") -> None:
-        try:
-            self._update_head_detached(new, old, message, name)
-        except RefLockedError:
-            if not _locks.recover(self.path, [name]):
-                raise
-            self._update_head_detached(new, old, message, name)
+        self._locked_write(lambda: self._update_head_detached(new, old, message, name), [name])
 
     def _update_head_detached(self, new: str, old: str, message: str, name: str) -> None:
         try:
@@ -649,7 +680,11 @@ class Store:
 
     def set_head(self, target: str, message: str = "", name: str = "HEAD") -> None:
         """Point HEAD (or the symbolic ref ``name``) at a branch
-        (``refs/heads/x``) or detach it at a commit."""
+        (``refs/heads/x``) or detach it at a commit.  Stale and held locks
+        are handled as in ``update_ref``."""
+        self._locked_write(lambda: self._set_head(target, message, name), [name])
+
+    def _set_head(self, target: str, message: str, name: str) -> None:
         try:
             if name != "HEAD":
                 if target.startswith("refs/"):
@@ -665,6 +700,9 @@ class Store:
             raise _wrap_write_error(e, name) from None
 
     def delete_ref(self, name: str, old: str | None = None) -> None:
+        self._locked_write(lambda: self._delete_ref(name, old), [name])
+
+    def _delete_ref(self, name: str, old: str | None) -> None:
         try:
             ref = self.repo.lookup_reference(name)
             if old is not None and str(ref.target) != old:
@@ -787,7 +825,7 @@ class Store:
             except (pygit2.GitError, OSError) as e:
                 raise _wrap_write_error(e, "notes") from None
             try:
-                self.update_ref(NOTES_REF, str(commit), tip, "notes: " + message)
+                self.update_ref(NOTES_REF, str(commit), tip, "notes: " + message, wait=False)
                 return
             except (RefRaceError, RefLockedError) as e:
                 if isinstance(e, RefLockedError) and deadline is not None and time.monotonic() > deadline:
@@ -842,7 +880,7 @@ class Store:
             except (pygit2.GitError, OSError) as e:
                 raise _wrap_write_error(e, "notes") from None
             try:
-                self.update_ref(NOTES_REF, new, ours, "notes: " + message)
+                self.update_ref(NOTES_REF, new, ours, "notes: " + message, wait=False)
                 return new
             except (RefRaceError, RefLockedError):
                 time.sleep(0.002)
