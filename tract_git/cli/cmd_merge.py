@@ -92,7 +92,7 @@ def command(ctx, branch, strategy, message, no_ff, cont, abort, as_json):
         echo(f"Updating {short(res.old)}..{short(res.new)}")
         echo("Fast-forward")
     elif res.status == "aborted":
-        echo(f"Merge aborted; {res.branch} is at {short(res.old)}")
+        echo(f"Merge aborted; {res.branch} is at {short(res.new)}")
     elif res.status == "conflicts":
         stopped(res.conflicts, "tract merge")
     else:

@@ -34,6 +34,7 @@ from ..store import codec, fastimport, keys
 from ..store.repo import MSG_DIR, RefLockedError, RefRaceError
 from ..store.trailers import format_message
 from . import commit as _commit
+from . import opstate
 from .repo import Repo, TokenNote
 
 
@@ -68,6 +69,7 @@ def append_many(repo: Repo, entries: list[Entry], *, op: str = "append",
     if not entries:
         raise InvalidEntryError("nothing to append")
     entries = [e.validated() for e in entries]
+    opstate.require_none_on(repo, repo.store.head().branch)
     encoded = [codec.encode(e) for e in entries]
     repo.run_hook("pre-commit", stdin=_commit._hook_input(encoded), op=op)
     if not fastimport.available():

@@ -126,7 +126,7 @@ def _commit(repo: Repo, branch: str, ours: str, theirs: str, base: str | None, p
                       context_tokens=note.context_tokens + dtok, entries=note.entries + dcount,
                       note_extra=dict(note_extra or {}))
 
-    return repo.commit_loop(build, op="merge", ref=branch,
+    return repo.commit_loop(build, op="merge", ref=branch, stopped_op_ok=True,
                             reflog=f"merge {theirs[:7]}: Merge made by the '{strategy}' strategy.")
 
 
@@ -236,5 +236,7 @@ def merge_abort(repo: Repo) -> MergeResult:
     state = opstate.require(repo, "merge")
     opstate.clear(repo)
     branch = state["branch"]
+    # the branch's tip as it is (nothing moves it while the merge is stopped,
+    # but plain git may have)
     return MergeResult("aborted", branch[len("refs/heads/"):], state["theirs"], state["orig_head"],
-                       state["orig_head"], state["strategy"])
+                       repo.store.read_ref(branch), state["strategy"])

@@ -396,16 +396,20 @@ class Repo:
     def commit_loop(self, build, *, op: str, ref: str | None = None,
                     reflog: str | None = None, max_attempts: int = 100,
                     lock_timeout: float | None = None, message_hook: bool = True,
-                    post_hook: bool = True) -> CommitResult:
+                    post_hook: bool = True, stopped_op_ok: bool = False) -> CommitResult:
         """Build and land one commit with compare-and-swap on the ref.
 
         ``build(tip) -> Change`` is called again whenever another writer
         moved the ref first, so the change is always made on the current
         tip; a held lock is waited on up to ``lock_timeout`` seconds.
         ``ref`` defaults to the branch HEAD points at (or HEAD itself when
-        detached).
+        detached).  Refused while a merge, rebase, cherry-pick or revert is
+        stopped on that branch (``OperationInProgressError``), unless
+        ``stopped_op_ok`` (the stopped operation's own commit).
         """
         import random  # lazily: read-only commands never need it
+
+        from . import opstate
 
         store = self.store
         if lock_timeout is None:
@@ -421,6 +425,8 @@ class Repo:
             else:
                 target_ref, detached = ref, False
                 tip = store.read_ref(ref)
+            if attempt == 0 and not stopped_op_ok:
+                opstate.require_none_on(self, None if detached else target_ref)
             change = build(tip)
             parents = change.parents if change.parents is not None else ([tip] if tip else [])
             message = format_message(change.subject, change.body,
