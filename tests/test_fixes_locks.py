@@ -67,10 +67,10 @@ def test_head_lock_released_while_waiting(store, cli, git, monkeypatch):
 def test_stale_config_lock_is_recovered(store, cli, git):
     lock = os.path.join(store, "config.lock")
     _stale(lock)
-    r = cli("config", "summary.model", "m1", store=store)
+    r = cli("config", "chat.model", "m1", store=store)
     assert (r.code, r.err) == (0, "")
     assert not os.path.exists(lock)
-    assert git(store, "config", "tract.summary.model").strip() == "m1"
+    assert git(store, "config", "tract.chat.model").strip() == "m1"
 
 
 def test_stale_agent_head_lock_is_recovered(t, git, fsck):
