@@ -15,23 +15,34 @@ from ..errors import InvalidInputError, UsageError
 class Ctx:
     """What the top-level options set up; commands ask it for the repo."""
 
+    current: "Ctx | None" = None  # the last one made: main() shows its hooks' output
+
     def __init__(self, tract_dir: str | None, color: str, agent: str | None = None):
         self.tract_dir = tract_dir
         self.color = color
         self.agent = agent  # -A NAME: work in that sub-agent's context
         self._repo = None
+        self.hook_output: list[str] = []
+        Ctx.current = self
 
     def repo(self):
         if self._repo is None:
             from ..ops.repo import Repo
 
             repo = Repo.open(self.tract_dir)
+            repo.hook_output_sink = self.hook_output  # shared with sub-agent views
             if self.agent:
                 from ..ops.agents import open_agent
 
                 repo = open_agent(repo, self.agent)
             self._repo = repo
         return self._repo
+
+    def flush_hook_output(self) -> None:
+        """Hooks' output goes to stderr, as git shows it."""
+        for text in self.hook_output:
+            click.echo(text if text.endswith("\n") else text + "\n", err=True, nl=False)
+        self.hook_output.clear()
 
     @property
     def use_color(self) -> bool:

@@ -45,6 +45,7 @@ class BulkResult:
     branch: str | None
     entry_ids: list = field(default_factory=list)
     note: TokenNote | None = None  # of the last commit
+    hook_output: str = ""  # what the post-commit hook printed
 
     @property
     def commit(self) -> str | None:
@@ -143,8 +144,8 @@ def append_many(repo: Repo, entries: list[Entry], *, op: str = "append",
             pass  # notes are recomputed on demand; the commits have landed
         repo._note_cache[commits[-1]] = notes[-1]
         store.auto_gc()  # consolidates packs once there are many (gc.autoPackLimit)
-        repo.run_hook("post-commit", op=op, refuse=False)
-        return BulkResult(commits, tip, None if detached else target_ref, ids, notes[-1])
+        out = repo.run_hook("post-commit", op=op, refuse=False)
+        return BulkResult(commits, tip, None if detached else target_ref, ids, notes[-1], out)
     raise RefUpdateError("could not update HEAD: lost the race to other writers "
                          f"{max_attempts} times")
 
@@ -152,7 +153,8 @@ def append_many(repo: Repo, entries: list[Entry], *, op: str = "append",
 def _one_at_a_time(repo: Repo, entries: list[Entry], op: str) -> BulkResult:
     results = [_commit.append(repo, [e], op=op) for e in entries]
     return BulkResult([r.commit for r in results], results[0].parent, results[-1].branch,
-                      [i for r in results for i in r.entry_ids], results[-1].note)
+                      [i for r in results for i in r.entry_ids], results[-1].note,
+                      "".join(r.hook_output for r in results))
 
 
 # ------------------------------------------------------------------- import

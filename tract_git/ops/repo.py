@@ -121,6 +121,9 @@ class CommitResult:
     note: TokenNote
     branch: str | None
     entry_ids: list = field(default_factory=list)
+    #: what the post-commit hook printed (stdout and stderr), if anything;
+    #: the CLI shows it on stderr, as git does
+    hook_output: str = ""
 
     def to_json(self) -> dict:
         return {
@@ -159,6 +162,9 @@ class Repo:
         #: model/base_url/api_key given to ``Tract.open`` (tract_git.llm reads it;
         #: kept in memory only, never written)
         self.llm_session: dict = {}
+        #: when a list, the output of every hook that ran and did not refuse
+        #: is appended to it (the CLI sets one and shows it on stderr)
+        self.hook_output_sink: list | None = None
 
     @classmethod
     def open(cls, path: str | None = None, *, cwd: str | None = None) -> "Repo":
@@ -374,6 +380,8 @@ class Repo:
             if detail:
                 msg += ": " + detail[-1]
             raise HookRefusedError(msg)
+        if res.stderr and self.hook_output_sink is not None:
+            self.hook_output_sink.append(res.stderr)
         return res.stderr
 
     def check_message_hook(self, message: str, op: str) -> str:
@@ -461,10 +469,9 @@ class Repo:
             self._note_cache[commit] = note
             if commit.startswith("00"):  # about one commit in 256, in any process
                 store.auto_gc()
-            if post_hook:
-                self.run_hook("post-commit", op=op, refuse=False)
+            hook_output = self.run_hook("post-commit", op=op, refuse=False) if post_hook else ""
             return CommitResult(commit, tip, change.tree, subject, op, note,
-                                None if detached else target_ref)
+                                None if detached else target_ref, hook_output=hook_output)
         raise RefUpdateError(
             f"could not update {ref or 'HEAD'}: lost the race to other writers {max_attempts} times"
         )
