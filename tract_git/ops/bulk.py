@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from ..errors import InvalidEntryError, InvalidInputError, RefUpdateError
 from ..model import Entry
 from ..store import codec, fastimport, keys
-from ..store.repo import MSG_DIR, RefLockedError, RefRaceError
+from ..store.repo import MSG_DIR, RefLockedError, RefRaceError, note_bytes
 from ..store.trailers import format_message
 from . import commit as _commit
 from . import opstate
@@ -115,7 +115,7 @@ def append_many(repo: Repo, entries: list[Entry], *, op: str = "append",
                 count += 1
                 note = TokenNote(added, total, count, label, approx)
                 notes.append(note)
-                note_data.append(note.to_json().encode("utf-8"))
+                note_data.append(note_bytes(note.to_json()))
                 path = f"{MSG_DIR}/{keys.bucket(key)}/{key}-{eid}-{e.role}"
                 yield fastimport.BulkCommit({path: data}, message, author, committer)
 

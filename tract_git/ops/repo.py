@@ -159,6 +159,9 @@ class Repo:
         self._entry_cache: dict[str, Entry] = {}
         self.compile_cache: dict[tuple, object] = {}
         self._note_cache: dict[str, TokenNote] = {}
+        #: commits whose note was missing (a writer died between its commit
+        #: and its note) and was computed: a commit made on one writes it back
+        self._unsaved_notes: set[str] = set()
         #: model/base_url/api_key given to ``Tract.open`` (tract_git.llm reads it;
         #: kept in memory only, never written)
         self.llm_session: dict = {}
@@ -291,6 +294,7 @@ class Repo:
         n = TokenNote.parse(self.store.read_note(commit))
         if n is None:
             n = self.compute_note(commit)
+            self._unsaved_notes.add(commit)  # the next commit on it writes it back
         self._note_cache[commit] = n
         return n
 
@@ -462,8 +466,14 @@ class Repo:
                 delay = min(delay * 2, 0.05)
                 continue
             note = self._make_note(commit, parents[0] if parents else None, change)
+            notes = {commit: note.to_json()}
+            pnote = self._note_cache.get(parents[0]) if parents and parents[0] in self._unsaved_notes \
+                else None
+            if pnote is not None:  # written back in the same notes commit
+                notes[parents[0]] = pnote.to_json()
             try:
-                store.add_notes({commit: note.to_json()}, lock_timeout=lock_timeout)
+                store.add_notes(notes, lock_timeout=lock_timeout)
+                self._unsaved_notes.discard(parents[0] if parents else "")
             except RefUpdateError:
                 pass  # the note is recomputed on demand; the commit has landed
             self._note_cache[commit] = note

@@ -151,6 +151,11 @@ def _lock_timeout() -> float:
         return 5.0
 
 
+def note_bytes(text: str) -> bytes:
+    """A note's blob: its text, ending with a newline."""
+    return (text if text.endswith("\n") else text + "\n").encode("utf-8")
+
+
 def is_store(path: str) -> bool:
     """A directory is a tract store when it is a bare git repository whose
     config has ``tract.formatVersion``."""
@@ -810,7 +815,9 @@ class Store:
             return
         repo = self.repo
         try:
-            blobs = {c: repo.create_blob(text.encode("utf-8")) for c, text in notes.items()}
+            # a note ends with a newline, as git's own notes do (readers
+            # accept notes without one too)
+            blobs = {c: repo.create_blob(note_bytes(text)) for c, text in notes.items()}
         except (pygit2.GitError, OSError) as e:
             raise _wrap_write_error(e, "notes") from None
         delay = 0.0005
@@ -897,6 +904,35 @@ class Store:
                     out[prefix + e.name] = str(e.id)
         rec(tree, "")
         return out
+
+    def prune_notes(self, *, message: str = "Notes pruned by tract", retries: int = 50) -> list[str]:
+        """Drop the notes of commits that no longer exist (after a gc
+        pruned them), like ``git notes prune`` but with compare-and-swap on
+        the notes ref, so a note added meanwhile is never lost.  Returns the
+        commits whose notes were dropped."""
+        fresh = pygit2.Repository(self.path)  # sees the packs as gc left them
+        for _ in range(retries):
+            tip = self.read_ref(NOTES_REF)
+            if tip is None:
+                return []
+            try:
+                notes = self._flatten_notes(self.repo[tip].tree)
+                gone = [c for c in notes if len(c) == 40 and pygit2.Oid(hex=c) not in fresh]
+                if not gone:
+                    return []
+                keep = {c: b for c, b in notes.items() if c not in set(gone)}
+                tree = self._notes_tree_with(None, keep)
+                sig = self._signature("COMMITTER")
+                commit = self.repo.create_commit(None, sig, sig, message + "\n", tree,
+                                                 [pygit2.Oid(hex=tip)])
+            except (pygit2.GitError, OSError, ValueError) as e:
+                raise _wrap_write_error(e, "notes") from None
+            try:
+                self.update_ref(NOTES_REF, str(commit), tip, "notes: " + message, wait=False)
+                return sorted(gone)
+            except (RefRaceError, RefLockedError):
+                time.sleep(0.002)
+        raise RefUpdateError(f"could not update {NOTES_REF}: too many concurrent writers")
 
     def all_notes(self) -> dict[str, str]:
         tree = self._notes_tree()
