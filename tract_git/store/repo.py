@@ -632,15 +632,18 @@ class Store:
                 time.sleep(min(delay, max(0.0, deadline - now)))
                 delay = min(delay * 2, 0.05)
 
-    def update_ref(self, name: str, new: str, old: str | None, message: str, *,
-                   wait: bool = True) -> None:
+    def update_ref(self, name: str, new: str, old: str | None, message: str) -> None:
         """Compare-and-swap: move ``name`` from ``old`` to ``new``; ``old``
         None means the ref must not exist yet.  Writes the reflog.  A lock
         left by a dead writer is removed and the update tried again (see
         ``store.locks``); a live writer's lock is waited on up to
-        ``TRACT_LOCK_TIMEOUT`` seconds (unless ``wait`` is False), then
-        raises ``RefLockedError``."""
-        self._locked_write(lambda: self._update_ref(name, new, old, message), [name], wait=wait)
+        ``TRACT_LOCK_TIMEOUT`` seconds, then raises ``RefLockedError``."""
+        self._locked_write(lambda: self._update_ref(name, new, old, message), [name])
+
+    def _update_ref_nowait(self, name: str, new: str, old: str | None, message: str) -> None:
+        """``update_ref`` that does not wait on a live lock (for callers
+        with a retry loop of their own)."""
+        self._locked_write(lambda: self._update_ref(name, new, old, message), [name], wait=False)
 
     def _update_ref(self, name: str, new: str, old: str | None, message: str) -> None:
         repo = self.repo
@@ -832,7 +835,7 @@ class Store:
             except (pygit2.GitError, OSError) as e:
                 raise _wrap_write_error(e, "notes") from None
             try:
-                self.update_ref(NOTES_REF, str(commit), tip, "notes: " + message, wait=False)
+                self._update_ref_nowait(NOTES_REF, str(commit), tip, "notes: " + message)
                 return
             except (RefRaceError, RefLockedError) as e:
                 if isinstance(e, RefLockedError) and deadline is not None and time.monotonic() > deadline:
@@ -887,7 +890,7 @@ class Store:
             except (pygit2.GitError, OSError) as e:
                 raise _wrap_write_error(e, "notes") from None
             try:
-                self.update_ref(NOTES_REF, new, ours, "notes: " + message, wait=False)
+                self._update_ref_nowait(NOTES_REF, new, ours, "notes: " + message)
                 return new
             except (RefRaceError, RefLockedError):
                 time.sleep(0.002)
@@ -928,7 +931,7 @@ class Store:
             except (pygit2.GitError, OSError, ValueError) as e:
                 raise _wrap_write_error(e, "notes") from None
             try:
-                self.update_ref(NOTES_REF, str(commit), tip, "notes: " + message, wait=False)
+                self._update_ref_nowait(NOTES_REF, str(commit), tip, "notes: " + message)
                 return sorted(gone)
             except (RefRaceError, RefLockedError):
                 time.sleep(0.002)
