@@ -10,6 +10,7 @@ import time
 import click
 
 from ..errors import InvalidInputError, UsageError
+from ..words import plural  # noqa: F401  (commands import it from here)
 
 
 class Ctx:
@@ -82,7 +83,7 @@ def short(oid: str | None, n: int = 7) -> str:
 
 def n_entries(n: int) -> str:
     """``1 entry``, ``2 entries``."""
-    return f"{n} {'entry' if n == 1 else 'entries'}"
+    return plural(n, "entry")
 
 
 def fmt_tokens(n: int, signed: bool = False) -> str:
@@ -99,11 +100,14 @@ def fmt_time(epoch: int, offset_min: int) -> str:
     return time.strftime("%a %b %d %H:%M:%S %Y", t).replace(" 0", "  ", 0) + f" {sign}{om // 60:02d}{om % 60:02d}"
 
 
-def read_content(text: str | None, file: str | None, *, what: str = "content") -> str:
-    """Content from an argument, ``--file`` (``-`` is stdin) or stdin when
-    it is not a terminal.  Bytes must be UTF-8."""
+def read_content(text: str | None, file: str | None, *, what: str = "content",
+                 text_opt: str | None = None, file_opt: str = "--file") -> str:
+    """Content from an argument (or the option ``text_opt``), ``--file``
+    (or ``file_opt``; ``-`` is stdin) or stdin when it is not a terminal.
+    Bytes must be UTF-8."""
     if text is not None and file is not None:
-        raise UsageError(f"give the {what} as an argument or with --file, not both")
+        given = f"with {text_opt}" if text_opt else "as an argument"
+        raise UsageError(f"give the {what} {given} or with {file_opt}, not both")
     if text is not None and text != "-":
         return text
     if file is not None and file != "-":

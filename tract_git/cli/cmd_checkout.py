@@ -20,6 +20,8 @@ def command(ctx, rev, detach, as_json):
         emit_json({"branch": res.branch, "commit": res.commit, "detached": res.detached})
     elif res.detached:
         echo(f"HEAD is now at {short(res.commit)} (detached)")
+    elif res.already:
+        echo(f"Already on '{res.branch}'")
     else:
         echo(f"Switched to branch '{res.branch}'")
 

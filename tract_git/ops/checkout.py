@@ -13,6 +13,7 @@ class CheckoutResult:
     branch: str | None
     commit: str | None
     detached: bool
+    already: bool = False  # HEAD was on that branch already: nothing changed
 
 
 def checkout(repo: Repo, rev: str, *, detach: bool = False) -> CheckoutResult:
@@ -21,6 +22,8 @@ def checkout(repo: Repo, rev: str, *, detach: bool = False) -> CheckoutResult:
         ref = f"{repo.branch_prefix}{rev}"
         target = store.read_ref(ref)
         if target is not None:
+            if repo.head().branch == ref:  # as git: nothing to do, no reflog entry
+                return CheckoutResult(rev, target, False, already=True)
             repo.set_head(ref)
             return CheckoutResult(rev, target, False)
     commit = repo.resolve(rev)

@@ -18,6 +18,7 @@ from ..errors import (
     UnknownEntryError,
 )
 from ..model import Entry
+from ..words import plural
 from ..store import codec
 from ..store.hooks import HookRunner
 from ..store.repo import (
@@ -337,7 +338,7 @@ class Repo:
             n = len(items)
             if -n <= pos < n:
                 return pos % n, items[pos]
-            pos_error = UnknownEntryError(f"no entry at position {pos} (the context has {n} entries)")
+            pos_error = UnknownEntryError(f"no entry at position {pos} (the context has {plural(n, 'entry')})")
             if body != ref or ref.startswith("-") or len(ref) < 4:
                 raise pos_error
             # 4+ digits past the end: an entry id prefix made of digits only?
