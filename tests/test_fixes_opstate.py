@@ -54,6 +54,14 @@ def test_writes_refused_while_merge_is_stopped(merging, cli, refs_of, git, fsck,
     fsck(t.path)
 
 
+def test_checkout_refused_like_switch(merging, cli, refs_of):
+    before = refs_of(merging.path)
+    for args in (("checkout", "feat"), ("checkout", "HEAD~1"), ("switch", "feat")):
+        r = cli(*args)
+        assert (r.code, r.out, r.err) == (128, "", "fatal: a merge is in progress\n" + HINT_MERGE)
+    assert refs_of(merging.path) == before
+
+
 def test_api_append_refused_and_other_branch_allowed(merging, refs_of):
     from tract_git.errors import OperationInProgressError
 

@@ -13,7 +13,8 @@ def command(ctx, rev, detach, as_json):
     """Point HEAD at a branch, or detach it at a commit.
 
     A branch name switches to that branch; any other revision detaches HEAD
-    there (commits then move HEAD alone, as in git).
+    there (commits then move HEAD alone, as in git).  Refused while a merge,
+    rebase, cherry-pick or revert is stopped on conflicts, like switch.
     """
     res = _checkout.checkout(ctx.repo(), rev, detach=detach)
     if as_json:

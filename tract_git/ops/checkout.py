@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..errors import BadRevisionError
+from . import opstate
 from .repo import Repo
 
 
@@ -18,6 +19,7 @@ class CheckoutResult:
 
 def checkout(repo: Repo, rev: str, *, detach: bool = False) -> CheckoutResult:
     store = repo.store
+    opstate.require_none(repo)  # as tract switch: HEAD stays while an operation is stopped
     if not detach and not rev.startswith("refs/"):
         ref = f"{repo.branch_prefix}{rev}"
         target = store.read_ref(ref)
