@@ -110,3 +110,12 @@ def test_rebase_stopped_refuses_appends_and_abort_reports_tip(t, cli, refs_of, g
     assert (r.code, r.out, r.err) == (0, f"rebase aborted; feat is at {tip[:7]}\n", "")
     assert cli("user", "x").code == 0
     fsck(t.path)
+
+
+def test_compress_with_a_model_refused_before_asking_it(merging, cli, refs_of, fake_llm):
+    before = refs_of(merging.path)
+    r = cli("compress", "--model", "gpt-4o", "--keep-last", "1",
+            env={"TRACT_BASE_URL": fake_llm.base_url, "TRACT_API_KEY": "x"})
+    assert (r.code, r.out, r.err) == (128, "", "fatal: a merge is in progress\n" + HINT_MERGE)
+    assert fake_llm.requests == []
+    assert refs_of(merging.path) == before

@@ -418,6 +418,10 @@ def compress(repo: Repo, range_spec: str | None = None, *, keep_last: int | None
         raise UsageError("--target-tokens must be greater than 0")
     if summary is not None and not summary.strip():
         raise UsageError("the summary is empty")
+    if not dry_run:  # before any model is asked for a summary the commit loop would refuse
+        from . import opstate
+
+        opstate.require_none_on(repo, repo.head().branch)
     if isinstance(plan, CompressPlan):
         p = plan
     else:
