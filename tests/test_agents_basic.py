@@ -7,6 +7,7 @@ from tract_git.errors import (
     HistoryPrunedError,
     NothingToDoError,
     UnknownAgentError,
+    TractError,
     UsageError,
 )
 
@@ -136,8 +137,9 @@ def test_expand_lists_agent_commits(parent):
     assert [e.subject for e in ex.commits] == ["assistant: two", "assistant: one",
                                               f"spawn r from {ex.spawned_from[:7]}: go"]
     assert [e.subject for e in parent.expand("r").commits] == [e.subject for e in ex.commits]
-    with pytest.raises(UsageError):
+    with pytest.raises(TractError, match="is not a collapse commit$") as ei:
         parent.expand("HEAD~1")
+    assert ei.value.exit_code == 128
 
 
 def test_nested_agents(parent):

@@ -64,7 +64,7 @@ def test_compress_errors_leave_store(cli, refs_of, tmp_path):
          "error: nothing to compress: the context has 10 entries and the last 20 are kept\n"
          "hint: name a range (e.g. tract compress 0..-3) or lower --keep-last\n"),
         (("compress", "--plan", "-"), 129, "error: the plan is empty (every line is blank or a comment)\n"),
-        (("show", "--dropped", "HEAD"), 129, "error: commit {head} is not a compress (Tract-Op: append)\n"),
+        (("show", "--dropped", "HEAD"), 128, "fatal: commit {head} is not a compress (Tract-Op: append)\n"),
         (("compress", "zzzz..2"), 128, "fatal: unknown entry 'zzzz'\n"),
     ]
     import subprocess

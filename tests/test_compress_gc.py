@@ -76,6 +76,8 @@ def test_gc_keep_days_setting(t, cli):
 
     d = json.loads(r.out)
     assert d["keep_days"] == 7.0 and d["after"]["loose_objects"] == 0
-    cli("config", "gc.keepDays", "soon", store=t.path)
+    r = cli("config", "gc.keepDays", "soon", store=t.path)
+    assert (r.code, r.err) == (129, "error: 'soon' is not a number\n")
+    t.repo.store.set_config("tract.gc.keepDays", "soon")  # written by other means: caught when used
     r = cli("gc", store=t.path)
     assert (r.code, r.err) == (129, "error: gc.keepDays: 'soon' is not a number of days\n")

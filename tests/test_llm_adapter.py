@@ -211,7 +211,9 @@ def test_controls_from_config_and_environment(t, monkeypatch):
 
 
 def test_bad_config_value(t):
-    t.config("chat.temperature", "hot")
+    with pytest.raises(ConfigError, match="^'hot' is not a number$"):
+        t.config("chat.temperature", "hot")  # refused when set...
+    t.repo.store.set_config("tract.chat.temperature", "hot")  # ...and when written by other means
     with pytest.raises(ConfigError) as ei:
         resolve(t.repo, "chat", model="m")
     assert str(ei.value) == "config tract.chat.temperature: 'hot' is not a valid temperature"

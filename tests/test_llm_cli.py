@@ -142,9 +142,12 @@ def test_model_from_store_config(cli, fake_llm):
     assert r.err.startswith("error: refusing to store 'apiKey': secrets are never written into a store\n")
 
 
-def test_bad_config_value_is_a_usage_error(cli, fake_llm, env):
+def test_bad_config_value_is_a_usage_error(cli, fake_llm, env, git, tmp_path):
     cli("init")
-    cli("config", "chat.maxTokens", "lots")
+    r = cli("config", "chat.maxTokens", "lots")
+    assert (r.code, r.err) == (129, "error: 'lots' is not a whole number\n")
+    # a value written by other means (git config) is caught when used
+    git(str(tmp_path / "store"), "config", "tract.chat.maxTokens", "lots")
     r = cli("chat", "hi", env=env)
     assert (r.code, r.err) == (129, "error: config tract.chat.maxtokens: 'lots' is not a valid max_tokens\n")
 

@@ -57,6 +57,16 @@ def check_priority(priority: str) -> str:
     return priority
 
 
+def check_unicode(what: str, text: str) -> None:
+    """Text that UTF-8 cannot encode (a lone surrogate, such as a command
+    line argument that was not valid UTF-8) is refused."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as e:
+        raise InvalidEntryError(f"{what} is not valid Unicode (a lone surrogate at character {e.start})") \
+            from None
+
+
 def check_header_value(what: str, value: str | None) -> str | None:
     if value is None:
         return None
@@ -135,7 +145,15 @@ class Entry:
             raise InvalidEntryError("content must be text")
         if "\x00" in self.content:
             raise InvalidEntryError("content contains a NUL byte")
+        check_unicode("content", self.content)
+        for what, v in (("name", self.name), ("tool call id", self.tool_call_id)):
+            if isinstance(v, str):
+                check_unicode(what, v)
         tc = normalize_tool_calls(self.tool_calls)
+        if tc:
+            import json
+
+            check_unicode("a tool call", json.dumps(tc, ensure_ascii=False))
         if self.tool_calls and self.role != "assistant":
             raise InvalidEntryError("only assistant entries carry tool calls")
         if not self.content and not tc:

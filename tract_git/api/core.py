@@ -50,8 +50,11 @@ class CoreMixin:
                 repo = _init.init(env or DEFAULT_DIR)
             elif os.path.isdir(p) and os.listdir(p) and not is_store(p):
                 # an existing project directory: the store goes in .tract
-                if os.path.exists(os.path.join(p, "HEAD")) or os.path.isdir(os.path.join(p, "objects")):
-                    repo = _init.init(p)  # raises: a git repository that is not ours
+                if os.path.exists(os.path.join(p, "HEAD")) or os.path.isdir(os.path.join(p, "objects")) \
+                        or os.path.basename(os.path.normpath(p)) == DEFAULT_DIR:
+                    # raises: a git repository that is not ours, or a
+                    # '.tract' that is not a store (never '.tract/.tract')
+                    repo = _init.init(p)
                 else:
                     repo = _init.init(os.path.join(p, DEFAULT_DIR))
             else:

@@ -10,28 +10,40 @@ import time
 import click
 
 from ..errors import InvalidInputError, UsageError
+from ..words import plural  # noqa: F401  (commands import it from here)
 
 
 class Ctx:
     """What the top-level options set up; commands ask it for the repo."""
+
+    current: "Ctx | None" = None  # the last one made: main() shows its hooks' output
 
     def __init__(self, tract_dir: str | None, color: str, agent: str | None = None):
         self.tract_dir = tract_dir
         self.color = color
         self.agent = agent  # -A NAME: work in that sub-agent's context
         self._repo = None
+        self.hook_output: list[str] = []
+        Ctx.current = self
 
     def repo(self):
         if self._repo is None:
             from ..ops.repo import Repo
 
             repo = Repo.open(self.tract_dir)
+            repo.hook_output_sink = self.hook_output  # shared with sub-agent views
             if self.agent:
                 from ..ops.agents import open_agent
 
                 repo = open_agent(repo, self.agent)
             self._repo = repo
         return self._repo
+
+    def flush_hook_output(self) -> None:
+        """Hooks' output goes to stderr, as git shows it."""
+        for text in self.hook_output:
+            click.echo(text if text.endswith("\n") else text + "\n", err=True, nl=False)
+        self.hook_output.clear()
 
     @property
     def use_color(self) -> bool:
@@ -71,7 +83,7 @@ def short(oid: str | None, n: int = 7) -> str:
 
 def n_entries(n: int) -> str:
     """``1 entry``, ``2 entries``."""
-    return f"{n} {'entry' if n == 1 else 'entries'}"
+    return plural(n, "entry")
 
 
 def fmt_tokens(n: int, signed: bool = False) -> str:
@@ -88,11 +100,14 @@ def fmt_time(epoch: int, offset_min: int) -> str:
     return time.strftime("%a %b %d %H:%M:%S %Y", t).replace(" 0", "  ", 0) + f" {sign}{om // 60:02d}{om % 60:02d}"
 
 
-def read_content(text: str | None, file: str | None, *, what: str = "content") -> str:
-    """Content from an argument, ``--file`` (``-`` is stdin) or stdin when
-    it is not a terminal.  Bytes must be UTF-8."""
+def read_content(text: str | None, file: str | None, *, what: str = "content",
+                 text_opt: str | None = None, file_opt: str = "--file") -> str:
+    """Content from an argument (or the option ``text_opt``), ``--file``
+    (or ``file_opt``; ``-`` is stdin) or stdin when it is not a terminal.
+    Bytes must be UTF-8."""
     if text is not None and file is not None:
-        raise UsageError(f"give the {what} as an argument or with --file, not both")
+        given = f"with {text_opt}" if text_opt else "as an argument"
+        raise UsageError(f"give the {what} {given} or with {file_opt}, not both")
     if text is not None and text != "-":
         return text
     if file is not None and file != "-":

@@ -39,7 +39,7 @@ def sequence(res, as_json: bool, cmd: str) -> None:
         echo(f"Current branch {res.branch or 'HEAD'} is up to date.")
         return
     if res.status == "aborted":
-        echo(f"{res.op} aborted; {res.branch or 'HEAD'} is at {short(res.old)}")
+        echo(f"{res.op} aborted; {res.branch or 'HEAD'} is at {short(res.new)}")
         return
     for orig, new in res.picked:
         echo(f"{res.op}: {short(orig)} -> {short(new)}")

@@ -13,13 +13,16 @@ def command(ctx, rev, detach, as_json):
     """Point HEAD at a branch, or detach it at a commit.
 
     A branch name switches to that branch; any other revision detaches HEAD
-    there (commits then move HEAD alone, as in git).
+    there (commits then move HEAD alone, as in git).  Refused while a merge,
+    rebase, cherry-pick or revert is stopped on conflicts, like switch.
     """
     res = _checkout.checkout(ctx.repo(), rev, detach=detach)
     if as_json:
         emit_json({"branch": res.branch, "commit": res.commit, "detached": res.detached})
     elif res.detached:
         echo(f"HEAD is now at {short(res.commit)} (detached)")
+    elif res.already:
+        echo(f"Already on '{res.branch}'")
     else:
         echo(f"Switched to branch '{res.branch}'")
 

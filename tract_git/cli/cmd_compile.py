@@ -20,7 +20,7 @@ import json
 import click
 
 from ..ops import compile as _compile
-from ._common import echo, pass_ctx
+from ._common import plural, echo, pass_ctx
 
 MAN_EXAMPLES = """
 The current context as a readable transcript:
@@ -84,8 +84,9 @@ def command(ctx, rev, fmt, show_tokens, budget, strategy):
         if b is not None:
             extra = f", budget {b} ({res.strategy}"
             if res.dropped:
-                extra += f", {len(res.dropped)} entries dropped"
+                extra += f", {plural(len(res.dropped), 'entry')} dropped"
             if getattr(res, "compressed", None) is not None:
                 extra += f", compressed into {res.compressed.commit.commit[:7]}"
             extra += ")"
-        echo(f"{res.token_count} tokens, {len(res.messages)} messages, {res.encoding}{approx}{extra}", err=True)
+        echo(f"{res.token_count} tokens, {plural(len(res.messages), 'message')}, "
+             f"{res.encoding}{approx}{extra}", err=True)

@@ -29,7 +29,7 @@ import click
 
 from ..errors import UsageError
 from ..ops import compress as _compress
-from ._common import echo, emit_json, fmt_tokens, pass_ctx, read_content, short
+from ._common import plural, echo, emit_json, fmt_tokens, pass_ctx, read_content, short
 from ._render import commit_line
 
 MAN_EXAMPLES = """
@@ -95,7 +95,8 @@ def command(ctx, range_spec, summary, summary_file, model, offline, target_token
     repo = ctx.repo()
     text = None
     if summary is not None or summary_file is not None:
-        text = read_content(summary, summary_file, what="summary")
+        text = read_content(summary, summary_file, what="summary", text_opt="--summary",
+                            file_opt="--summary-file")
     plan_text = read_content(None, plan_file, what="plan") if plan_file else None
     plan = None
     if interactive:
@@ -147,9 +148,9 @@ def _totals(res) -> str:
     parts.append(f"{len(p.kept)} kept")
     summ = f"; summary {res.summary_tokens} tokens ({res.summary_source})" if res.summary else ""
     tgt = f" of {res.target_tokens} target" if res.target_tokens and res.summary else ""
-    return (f"compress {p.start}..{p.end} {verb} {len(p.removed)} entries ({', '.join(parts)}){summ}{tgt}: "
+    return (f"compress {p.start}..{p.end} {verb} {plural(len(p.removed), 'entry')} ({', '.join(parts)}){summ}{tgt}: "
             f"{fmt_tokens(res.tokens_before)} -> {fmt_tokens(res.tokens_after)} tokens, "
-            f"{res.entries_before} -> {res.entries_after} entries"
+            f"{res.entries_before} -> {plural(res.entries_after, 'entry')}"
             + (f" [parent {short(p.commit)}]" if not res.dry_run else ""))
 
 

@@ -11,18 +11,28 @@ from ._render import commit_line
 @click.argument("value", required=False)
 @click.option("--unset", is_flag=True, help="Remove KEY.")
 @click.option("-l", "--list", "list_", is_flag=True, help="List every setting.")
+@click.option("--keys", "keys", is_flag=True, help="List every valid key (and its scope).")
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 @pass_ctx
-def command(ctx, key, value, unset, list_, as_json):
+def command(ctx, key, value, unset, list_, keys, as_json):
     """Read or set a setting.
 
     Branch settings (budget, warn) live in the context snapshot, follow
     the branch and are versioned: setting one makes a commit.  Other keys
     (encoding, model, <operation>.model...) live in the store's git config
-    under [tract].  API keys are never stored: use the environment.
+    under [tract].  Unknown keys are refused (`tract config --keys` lists
+    the valid ones), and values are checked: numbers, choices, encodings.
+    API keys are never stored: use the environment.
 
       tract config budget 8000        tract config warn 75,100
     """
+    if keys:
+        if as_json:
+            emit_json([{"key": k, "scope": s} for k, s in _config.key_list()])
+        else:
+            for k, s in _config.key_list():
+                echo(f"{k}\t{s}")
+        return
     repo = ctx.repo()
     if list_ or key is None:
         items = _config.list_all(repo)
@@ -67,6 +77,10 @@ Read one setting, list them all:
 
     $ tract config budget
     $ tract config -l
+
+List every key tract knows (a tab, then "branch" or "store"):
+
+    $ tract config --keys
 
 Machine-local settings go to the store's git config under [tract]:
 

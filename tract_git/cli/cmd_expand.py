@@ -10,7 +10,7 @@ exits 1; the collapse commit still holds the output and summary.
 import click
 
 from ..ops import agents as _agents
-from ._common import echo, emit_json, fmt_tokens, pass_ctx, short, style
+from ._common import plural, echo, emit_json, fmt_tokens, pass_ctx, short, style
 
 MAN_EXAMPLES = """
 tract expand HEAD
@@ -49,4 +49,4 @@ def command(ctx, rev, as_json):
     for e in res.commits:
         echo(_line(ctx, e, f"    {style(ctx, '|', fg='cyan')} "))
     origin = f" spawned from {short(res.spawned_from)}" if res.spawned_from else ""
-    echo(f"    ({len(res.commits)} commits of agent '{res.agent}'{origin})")
+    echo(f"    ({plural(len(res.commits), 'commit')} of agent '{res.agent}'{origin})")

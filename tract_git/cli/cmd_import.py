@@ -18,7 +18,7 @@ entry on its stdin; a refusal or an invalid message imports nothing.
 import click
 
 from ..ops import bulk as _bulk
-from ._common import n_entries, echo, emit_json, fmt_tokens, pass_ctx, read_content, short
+from ._common import plural, n_entries, echo, emit_json, fmt_tokens, pass_ctx, read_content, short
 
 MAN_EXAMPLES = """
 tract import chat.jsonl
@@ -53,6 +53,6 @@ def command(ctx, file, as_json):
         return
     where = (res.branch or "").replace("refs/heads/", "") or "detached HEAD"
     n = res.note
-    echo(f"[{where} {short(res.commits[0])}..{short(res.commit)}] imported {len(res.commits)} messages "
-         f"({len(res.commits)} commits)")
+    echo(f"[{where} {short(res.commits[0])}..{short(res.commit)}] imported {plural(len(res.commits), 'message')} "
+         f"({plural(len(res.commits), 'commit')})")
     echo(f" context {fmt_tokens(n.context_tokens)} tokens, {n_entries(n.entries)}")

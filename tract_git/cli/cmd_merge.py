@@ -22,7 +22,7 @@ import click
 
 from ..errors import UsageError
 from ..ops import merge as _merge
-from ._common import echo, emit_json, pass_ctx, short
+from ._common import plural, echo, emit_json, pass_ctx, short
 from ._render import commit_line
 from ._seqrender import stopped
 
@@ -99,7 +99,7 @@ def command(ctx, branch, strategy, message, model, no_ff, cont, abort, as_json):
         echo(f"Updating {short(res.old)}..{short(res.new)}")
         echo("Fast-forward")
     elif res.status == "aborted":
-        echo(f"Merge aborted; {res.branch} is at {short(res.old)}")
+        echo(f"Merge aborted; {res.branch} is at {short(res.new)}")
     elif res.status == "conflicts":
         stopped(res.conflicts, "tract merge")
     else:
@@ -112,5 +112,5 @@ def command(ctx, branch, strategy, message, model, no_ff, cont, abort, as_json):
             cost = "unknown" if info["cost"] is None else format_cost(info["cost"])
             u = info["usage"]
             echo(f" model {info['model']}: {u['prompt_tokens']} prompt + {u['completion_tokens']} "
-                 f"completion tokens, cost {cost}; {res.extra['resolved']} conflicts resolved, "
-                 f"{res.extra['dropped']} entries dropped, {res.extra['rewritten']} rewritten")
+                 f"completion tokens, cost {cost}; {plural(res.extra['resolved'], 'conflict')} resolved, "
+                 f"{plural(res.extra['dropped'], 'entry')} dropped, {res.extra['rewritten']} rewritten")

@@ -9,7 +9,7 @@ import click
 
 from ..errors import UsageError
 from ..ops import merge as _merge
-from ._common import echo, emit_json, pass_ctx, read_content
+from ._common import EntryRefCommand, echo, emit_json, pass_ctx, read_content
 
 MAN_EXAMPLES = """
 tract resolve 3f9a2b1c --ours
@@ -21,12 +21,16 @@ tract resolve 3f9a2b1c --theirs
 tract resolve 3f9a2b1c --content "Use Python 3.11."
     Replace the entry's content with a reconciled text.
 
+tract resolve 1 --theirs
+    Take theirs for the entry at position 1 (any entry reference works: a
+    position, an id or a prefix of one, a commit that touched the entry).
+
 tract resolve 3f9a2b1c --file fixed.txt
     Take the new content from a file ('-' for stdin).
 """
 
 
-@click.command("resolve", help=__doc__)
+@click.command("resolve", cls=EntryRefCommand, help=__doc__)
 @click.argument("entry")
 @click.option("--ours", is_flag=True, help="Keep ours.")
 @click.option("--theirs", is_flag=True, help="Take theirs.")

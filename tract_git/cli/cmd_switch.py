@@ -35,5 +35,7 @@ def command(ctx, name, start, create, as_json):
         emit_json(res.to_json())
     elif res.created:
         echo(f"Switched to a new branch '{res.branch}'")
+    elif res.already:
+        echo(f"Already on '{res.branch}'")
     else:
         echo(f"Switched to branch '{res.branch}'")

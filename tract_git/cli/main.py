@@ -95,6 +95,7 @@ def main(argv: list[str] | None = None) -> None:
 
     tokens.BUILD_FAST_TABLE = True  # see tract_git.fasttokens
     prog = "git tract" if os.path.basename(sys.argv[0]).startswith("git-") else "tract"
+    Ctx.current = None
     try:
         rv = cli.main(args=args, prog_name=prog, standalone_mode=False)
         code = rv if isinstance(rv, int) else 0
@@ -137,6 +138,8 @@ def main(argv: list[str] | None = None) -> None:
         click.echo(f"fatal: internal error: {type(e).__name__}: {e} (set TRACT_TRACE=1 for a traceback)",
                    err=True)
         code = 128
+    if Ctx.current is not None:
+        Ctx.current.flush_hook_output()
     try:
         sys.stdout.flush()
     except BrokenPipeError:

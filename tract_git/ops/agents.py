@@ -447,7 +447,7 @@ def expand(repo: Repo, rev: str) -> ExpandResult:
     agent = trailer(c.trailers, "Tract-Agent")
     tip = trailer(c.trailers, "Tract-Collapsed-From")
     if c.op != "collapse" or not agent or not tip:
-        raise UsageError(f"{commit[:7]} is not a collapse commit")
+        raise TractError(f"{commit[:7]} is not a collapse commit")  # fatal (128), not a usage error
     spawned_from = trailer(c.trailers, "Tract-Spawned-From")
     if not repo.store.has_object(tip):
         raise HistoryPrunedError(

@@ -159,9 +159,11 @@ class SwitchResult:
     branch: str
     commit: str | None
     created: bool
+    already: bool = False  # HEAD was on that branch already: nothing changed
 
     def to_json(self) -> dict:
-        return {"branch": self.branch, "commit": self.commit, "created": self.created}
+        return {"branch": self.branch, "commit": self.commit, "created": self.created,
+                "already": self.already}
 
 
 def switch(repo: Repo, name: str, *, create_branch: bool = False, start: str | None = None) -> SwitchResult:
@@ -179,5 +181,7 @@ def switch(repo: Repo, name: str, *, create_branch: bool = False, start: str | N
         if repo.store.read_ref(ref) is None:
             raise BadRevisionError(f"invalid reference: {name}",
                                    hints=(f"to create it, run 'tract switch -c {name}'",))
+        if repo.head().branch == ref:  # as git: nothing to do, no reflog entry
+            return SwitchResult(name, repo.store.read_ref(ref), False, already=True)
     repo.set_head(ref)
     return SwitchResult(name, repo.store.read_ref(ref), create_branch)

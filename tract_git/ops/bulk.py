@@ -31,9 +31,10 @@ from dataclasses import dataclass, field
 from ..errors import InvalidEntryError, InvalidInputError, RefUpdateError
 from ..model import Entry
 from ..store import codec, fastimport, keys
-from ..store.repo import MSG_DIR, RefLockedError, RefRaceError
+from ..store.repo import MSG_DIR, RefLockedError, RefRaceError, note_bytes
 from ..store.trailers import format_message
 from . import commit as _commit
+from . import opstate
 from .repo import Repo, TokenNote
 
 
@@ -44,6 +45,7 @@ class BulkResult:
     branch: str | None
     entry_ids: list = field(default_factory=list)
     note: TokenNote | None = None  # of the last commit
+    hook_output: str = ""  # what the post-commit hook printed
 
     @property
     def commit(self) -> str | None:
@@ -68,6 +70,7 @@ def append_many(repo: Repo, entries: list[Entry], *, op: str = "append",
     if not entries:
         raise InvalidEntryError("nothing to append")
     entries = [e.validated() for e in entries]
+    opstate.require_none_on(repo, repo.store.head().branch)
     encoded = [codec.encode(e) for e in entries]
     repo.run_hook("pre-commit", stdin=_commit._hook_input(encoded), op=op)
     if not fastimport.available():
@@ -112,7 +115,7 @@ def append_many(repo: Repo, entries: list[Entry], *, op: str = "append",
                 count += 1
                 note = TokenNote(added, total, count, label, approx)
                 notes.append(note)
-                note_data.append(note.to_json().encode("utf-8"))
+                note_data.append(note_bytes(note.to_json()))
                 path = f"{MSG_DIR}/{keys.bucket(key)}/{key}-{eid}-{e.role}"
                 yield fastimport.BulkCommit({path: data}, message, author, committer)
 
@@ -141,8 +144,8 @@ def append_many(repo: Repo, entries: list[Entry], *, op: str = "append",
             pass  # notes are recomputed on demand; the commits have landed
         repo._note_cache[commits[-1]] = notes[-1]
         store.auto_gc()  # consolidates packs once there are many (gc.autoPackLimit)
-        repo.run_hook("post-commit", op=op, refuse=False)
-        return BulkResult(commits, tip, None if detached else target_ref, ids, notes[-1])
+        out = repo.run_hook("post-commit", op=op, refuse=False)
+        return BulkResult(commits, tip, None if detached else target_ref, ids, notes[-1], out)
     raise RefUpdateError("could not update HEAD: lost the race to other writers "
                          f"{max_attempts} times")
 
@@ -150,7 +153,8 @@ def append_many(repo: Repo, entries: list[Entry], *, op: str = "append",
 def _one_at_a_time(repo: Repo, entries: list[Entry], op: str) -> BulkResult:
     results = [_commit.append(repo, [e], op=op) for e in entries]
     return BulkResult([r.commit for r in results], results[0].parent, results[-1].branch,
-                      [i for r in results for i in r.entry_ids], results[-1].note)
+                      [i for r in results for i in r.entry_ids], results[-1].note,
+                      "".join(r.hook_output for r in results))
 
 
 # ------------------------------------------------------------------- import

@@ -41,6 +41,7 @@ from ..errors import (
     UsageError,
 )
 from ..model import Entry
+from ..words import plural
 from ..store import codec
 from ..store.repo import Item
 from ..store.trailers import parse_message, trailer, trailer_all
@@ -210,7 +211,7 @@ def _resolve_ref(repo: Repo, items: list[Item], ref: str, commit: str) -> int:
         n = len(items)
         if -n <= pos < n:
             return pos % n
-        raise UnknownEntryError(f"no entry at position {pos} (the context has {n} entries)")
+        raise UnknownEntryError(f"no entry at position {pos} (the context has {plural(n, 'entry')})")
     return repo.find_entry(ref, commit)[0]
 
 
@@ -326,7 +327,7 @@ def make_plan(repo: Repo, range_spec: str | None = None, *, keep_last: int | Non
         r = default_range(items, keep_last)
         if r is None:
             raise NothingToDoError(
-                f"nothing to compress: the context has {len(items)} entries and the last "
+                f"nothing to compress: the context has {plural(len(items), 'entry')} and the last "
                 f"{keep_last} are kept",
                 hints=("name a range (e.g. tract compress 0..-3) or lower --keep-last",),
             )
@@ -417,6 +418,10 @@ def compress(repo: Repo, range_spec: str | None = None, *, keep_last: int | None
         raise UsageError("--target-tokens must be greater than 0")
     if summary is not None and not summary.strip():
         raise UsageError("the summary is empty")
+    if not dry_run:  # before any model is asked for a summary the commit loop would refuse
+        from . import opstate
+
+        opstate.require_none_on(repo, repo.head().branch)
     if isinstance(plan, CompressPlan):
         p = plan
     else:
@@ -641,7 +646,7 @@ def dropped(repo: Repo, rev: str | None = None, *, recursive: bool = False) -> D
     cd = repo.store.commit(commit)
     _, _, trailers = parse_message(cd.message)
     if trailer(trailers, "Tract-Op") != "compress":
-        raise UsageError(f"commit {commit[:7]} is not a compress (Tract-Op: "
+        raise CompressError(f"commit {commit[:7]} is not a compress (Tract-Op: "
                          f"{trailer(trailers, 'Tract-Op') or 'none'})")
     source = trailer(trailers, "Tract-Compressed-From") or (cd.parents[0] if cd.parents else None)
     if source is None or not repo.store.has_object(source):

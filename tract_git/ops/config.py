@@ -77,6 +77,78 @@ _SECRET_VALUE_RE = re.compile(
 _KEY_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9-]*(\.[a-zA-Z0-9][a-zA-Z0-9_.-]*)?$")
 
 
+def _number(kind):
+    def check(v):
+        try:
+            n = kind(str(v).replace("_", "")) if kind is int else kind(v)
+        except ValueError:
+            raise ConfigError(f"'{v}' is not {'a whole number' if kind is int else 'a number'}") from None
+        if n != n or n in (float("inf"), float("-inf")):
+            raise ConfigError(f"'{v}' is not a number")
+        if n < 0:
+            raise ConfigError(f"'{v}' must not be negative")
+        return str(v)
+    return check
+
+
+def _text(v):
+    if not str(v).strip():
+        raise ConfigError("empty value")
+    return str(v)
+
+
+def _one_of(*choices):
+    def check(v):
+        if str(v).strip().lower() not in choices:
+            raise ConfigError(f"'{v}' is not one of: {', '.join(choices)}")
+        return str(v).strip().lower()
+    return check
+
+
+def _positive_int_text(v):
+    return str(_positive_int(v))
+
+
+#: store keys (git config ``[tract]``) -> validator of the value as given;
+#: the model settings (``model``, ``temperature``... and each operation's
+#: ``<operation>.<setting>``) are added from ``llm.config`` on first use
+STORE_KEYS: dict = {
+    "encoding": _text,  # checked against the available encodings in set_value
+    "agents.history": _one_of("link", "detach"),
+    "gc.keepDays": _number(float),
+    "compress.chunkTokens": _positive_int_text,
+}
+_CAMEL = {"baseurl": "baseUrl", "topp": "topP", "maxtokens": "maxTokens",
+          "presencepenalty": "presencePenalty", "frequencypenalty": "frequencyPenalty",
+          "reasoningeffort": "reasoningEffort"}
+_known: dict | None = None
+
+
+def known_keys() -> dict:
+    """Every valid key, lowercased -> (its spelling, scope, validator)."""
+    global _known
+    if _known is None:
+        # the model settings' registry: import-free (no litellm), read only
+        from ..llm import config as _llm
+
+        model_keys = {"model": _text, "baseUrl": _text}
+        for name, (_param, parser) in list(_llm.SAMPLING.items()) + list(_llm.CONTROL.items()):
+            model_keys[_CAMEL.get(name, name)] = _number(parser) if parser in (int, float) else _text
+        store = dict(STORE_KEYS)
+        for op in ("",) + tuple(_llm.OPERATIONS):
+            for k, check in model_keys.items():
+                store[f"{op}.{k}" if op else k] = check
+        out = {k.lower(): (k, "store", v) for k, v in store.items()}
+        out.update({k.lower(): (k, "branch", v) for k, v in BRANCH_KEYS.items()})
+        _known = out
+    return _known
+
+
+def _unknown(key: str) -> ConfigError:
+    return ConfigError(f"unknown config key '{key}'",
+                       hints=("'tract config --keys' lists the valid keys",))
+
+
 @dataclass
 class ConfigValue:
     key: str
@@ -99,12 +171,22 @@ def _check_key(key: str) -> None:
 
 def get(repo: Repo, key: str) -> ConfigValue | None:
     _check_key(key)
+    known = known_keys().get(key.lower())
+    if known is not None:
+        key = known[0]
     if key in BRANCH_KEYS:
         head = repo.head()
         s = repo.settings(head.commit)
         return ConfigValue(key, s[key], "branch") if key in s else None
     v = repo.store.get_config_local(f"tract.{key}")
     return ConfigValue(key, v, "store") if v is not None else None
+
+
+def key_list() -> list[tuple[str, str]]:
+    """(key, scope) of every valid key: branch keys first, then store keys,
+    each sorted."""
+    return sorted(((k, s) for k, s, _v in known_keys().values()),
+                  key=lambda ks: (ks[1] != "branch", ks[0].count("."), ks[0].lower()))
 
 
 def list_all(repo: Repo) -> list[ConfigValue]:
@@ -116,8 +198,20 @@ def list_all(repo: Repo) -> list[ConfigValue]:
 
 
 def set_value(repo: Repo, key: str, value: str | None) -> ConfigValue | CommitResult:
-    """Set (or with ``value=None`` unset) a key.  Branch keys make a commit."""
+    """Set (or with ``value=None`` unset) a key.  Branch keys make a commit.
+    Unknown keys are refused (except unsetting one that is set), and the
+    value of a typed key is checked."""
     _check_key(key)
+    known = known_keys().get(key.lower())
+    if known is None:
+        if key in ("formatVersion",):
+            raise ConfigError(f"'{key}' is managed by tract")
+        if value is not None or repo.store.get_config_local(f"tract.{key}") is None:
+            raise _unknown(key)
+    else:
+        key = known[0]  # as tract spells it (git config subsections are case-sensitive)
+        if known[1] == "store" and value is not None:
+            value = known[2](value)
     if key in BRANCH_KEYS:
         parsed = BRANCH_KEYS[key](value) if value is not None else None
 

@@ -44,6 +44,7 @@ class GcResult:
     before: _m.StoreSize
     after: _m.StoreSize
     agents_pruned: list = field(default_factory=list)
+    notes_pruned: list = field(default_factory=list)  # commits whose notes went with them
 
     @property
     def freed(self) -> int:
@@ -52,7 +53,7 @@ class GcResult:
     def to_json(self) -> dict:
         return {"keep_days": self.keep_days, "before": self.before.to_json(),
                 "after": self.after.to_json(), "freed_bytes": self.freed,
-                "agents_pruned": self.agents_pruned}
+                "agents_pruned": self.agents_pruned, "notes_pruned": len(self.notes_pruned)}
 
 
 def keep_days_setting(repo: Repo) -> float:
@@ -80,6 +81,11 @@ def gc(repo: Repo, *, keep_days: float | None = None, progress=None,
 
     pruned = prune_agents(repo)
     _m.gc(repo.path, keep_days, progress=progress, git_progress=git_progress)
+    # the notes of the commits gc pruned go too (one new notes commit,
+    # packed with the few objects it brings)
+    notes_pruned = repo.store.prune_notes()
+    if notes_pruned:
+        _m.pack_loose(repo.path)
     after = _m.store_size(repo.path)
     repo.compile_cache.clear()
-    return GcResult(keep_days, before, after, pruned)
+    return GcResult(keep_days, before, after, pruned, notes_pruned)

@@ -131,13 +131,17 @@ def _commit(repo: Repo, branch: str, ours: str, theirs: str, base: str | None, p
                       context_tokens=note.context_tokens + dtok, entries=note.entries + dcount,
                       note_extra=dict(note_extra or {}))
 
-    return repo.commit_loop(build, op="merge", ref=branch,
+    return repo.commit_loop(build, op="merge", ref=branch, stopped_op_ok=True,
                             reflog=f"merge {theirs[:7]}: Merge made by the '{strategy}' strategy.")
 
 
 # ------------------------------------------------------------- resolution
-def _find_conflict(state: dict, ref: str) -> dict:
-    from ..errors import NotInConflictError
+def _find_conflict(repo: Repo, state: dict, ref: str) -> dict:
+    """The conflict an entry reference names: an id or a unique prefix of
+    one among the conflicts, or any reference form other commands take (a
+    position in the current context, a commit that touched the entry)."""
+    from ..errors import NotInConflictError, TractError, UnknownEntryError
+    from ..store.trailers import parse_message, trailer
 
     r = ref.strip().lower().lstrip("#")
     hits = [c for c in state["conflicts"] if c["id"].startswith(r)] if len(r) >= 4 else []
@@ -145,6 +149,20 @@ def _find_conflict(state: dict, ref: str) -> dict:
         return hits[0]
     if len(hits) > 1:
         raise NotInConflictError(f"entry id prefix '{ref}' is ambiguous among the conflicts")
+    by_id = {c["id"]: c for c in state["conflicts"]}
+    eid = None
+    try:
+        eid = repo.find_entry(ref)[1].id
+    except UnknownEntryError as e:
+        if str(e).startswith("no entry at position"):
+            raise
+        try:  # a commit whose entry is not in the current context (removed on our side)
+            msg = repo.store.commit(repo.resolve(ref)).message
+            eid = (trailer(parse_message(msg)[2], "Tract-Entry") or "").split(" ")[0] or None
+        except TractError:
+            eid = None
+    if eid in by_id:
+        return by_id[eid]
     raise NotInConflictError(f"entry '{ref}' is not in conflict",
                              hints=("tract status lists the entries in conflict",))
 
@@ -185,7 +203,7 @@ def resolve(repo: Repo, ref: str, *, ours: bool = False, theirs: bool = False,
         from ..errors import NoOperationInProgressError
 
         raise NoOperationInProgressError("there is no merge, rebase, cherry-pick or revert in progress")
-    c = _find_conflict(state, ref)
+    c = _find_conflict(repo, state, ref)
     how = "ours" if ours else "theirs" if theirs else "content"
     conflict = threeway.Conflict.from_state(c)
     changes = resolution_changes(repo, conflict, how, content)
@@ -241,5 +259,7 @@ def merge_abort(repo: Repo) -> MergeResult:
     state = opstate.require(repo, "merge")
     opstate.clear(repo)
     branch = state["branch"]
+    # the branch's tip as it is (nothing moves it while the merge is stopped,
+    # but plain git may have)
     return MergeResult("aborted", branch[len("refs/heads/"):], state["theirs"], state["orig_head"],
-                       state["orig_head"], state["strategy"])
+                       repo.store.read_ref(branch), state["strategy"])

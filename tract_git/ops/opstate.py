@@ -70,6 +70,15 @@ def require_none(repo: Repo) -> None:
         )
 
 
+def require_none_on(repo: Repo, branch: str | None) -> None:
+    """Refuse a write that would move ``branch`` (``None``: a detached
+    HEAD) while an operation stopped on it waits for ``--continue`` or
+    ``--abort``: moving it would make that operation's result wrong."""
+    st = load(repo)
+    if st is not None and st.get("branch") == branch:
+        require_none(repo)
+
+
 def require(repo: Repo, op: str) -> dict:
     st = load(repo)
     if st is None or st.get("op") != op:

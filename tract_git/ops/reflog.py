@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from ..errors import NothingToDoError
 from ..store.repo import ReflogEntry
+from . import opstate
 from .repo import Repo
 
 _ZERO = "0" * 40
@@ -48,6 +49,7 @@ def undo_target(entries: list[ReflogEntry]) -> tuple[str, str] | None:
 
 def undo(repo: Repo) -> UndoResult:
     head = repo.head()
+    opstate.require_none_on(repo, head.branch)
     name = head.branch or "HEAD"
     entries = repo.store.reflog(name)
     t = undo_target(entries)

@@ -18,6 +18,7 @@ from ..errors import (
     UnknownEntryError,
 )
 from ..model import Entry
+from ..words import plural
 from ..store import codec
 from ..store.hooks import HookRunner
 from ..store.repo import (
@@ -121,6 +122,9 @@ class CommitResult:
     note: TokenNote
     branch: str | None
     entry_ids: list = field(default_factory=list)
+    #: what the post-commit hook printed (stdout and stderr), if anything;
+    #: the CLI shows it on stderr, as git does
+    hook_output: str = ""
 
     def to_json(self) -> dict:
         return {
@@ -156,9 +160,15 @@ class Repo:
         self._entry_cache: dict[str, Entry] = {}
         self.compile_cache: dict[tuple, object] = {}
         self._note_cache: dict[str, TokenNote] = {}
+        #: commits whose note was missing (a writer died between its commit
+        #: and its note) and was computed: a commit made on one writes it back
+        self._unsaved_notes: set[str] = set()
         #: model/base_url/api_key given to ``Tract.open`` (tract_git.llm reads it;
         #: kept in memory only, never written)
         self.llm_session: dict = {}
+        #: when a list, the output of every hook that ran and did not refuse
+        #: is appended to it (the CLI sets one and shows it on stderr)
+        self.hook_output_sink: list | None = None
 
     @classmethod
     def open(cls, path: str | None = None, *, cwd: str | None = None) -> "Repo":
@@ -285,6 +295,7 @@ class Repo:
         n = TokenNote.parse(self.store.read_note(commit))
         if n is None:
             n = self.compute_note(commit)
+            self._unsaved_notes.add(commit)  # the next commit on it writes it back
         self._note_cache[commit] = n
         return n
 
@@ -327,7 +338,7 @@ class Repo:
             n = len(items)
             if -n <= pos < n:
                 return pos % n, items[pos]
-            pos_error = UnknownEntryError(f"no entry at position {pos} (the context has {n} entries)")
+            pos_error = UnknownEntryError(f"no entry at position {pos} (the context has {plural(n, 'entry')})")
             if body != ref or ref.startswith("-") or len(ref) < 4:
                 raise pos_error
             # 4+ digits past the end: an entry id prefix made of digits only?
@@ -374,6 +385,8 @@ class Repo:
             if detail:
                 msg += ": " + detail[-1]
             raise HookRefusedError(msg)
+        if res.stderr and self.hook_output_sink is not None:
+            self.hook_output_sink.append(res.stderr)
         return res.stderr
 
     def check_message_hook(self, message: str, op: str) -> str:
@@ -396,16 +409,20 @@ class Repo:
     def commit_loop(self, build, *, op: str, ref: str | None = None,
                     reflog: str | None = None, max_attempts: int = 100,
                     lock_timeout: float | None = None, message_hook: bool = True,
-                    post_hook: bool = True) -> CommitResult:
+                    post_hook: bool = True, stopped_op_ok: bool = False) -> CommitResult:
         """Build and land one commit with compare-and-swap on the ref.
 
         ``build(tip) -> Change`` is called again whenever another writer
         moved the ref first, so the change is always made on the current
         tip; a held lock is waited on up to ``lock_timeout`` seconds.
         ``ref`` defaults to the branch HEAD points at (or HEAD itself when
-        detached).
+        detached).  Refused while a merge, rebase, cherry-pick or revert is
+        stopped on that branch (``OperationInProgressError``), unless
+        ``stopped_op_ok`` (the stopped operation's own commit).
         """
         import random  # lazily: read-only commands never need it
+
+        from . import opstate
 
         store = self.store
         if lock_timeout is None:
@@ -421,6 +438,8 @@ class Repo:
             else:
                 target_ref, detached = ref, False
                 tip = store.read_ref(ref)
+            if attempt == 0 and not stopped_op_ok:
+                opstate.require_none_on(self, None if detached else target_ref)
             change = build(tip)
             parents = change.parents if change.parents is not None else ([tip] if tip else [])
             message = format_message(change.subject, change.body,
@@ -448,17 +467,22 @@ class Repo:
                 delay = min(delay * 2, 0.05)
                 continue
             note = self._make_note(commit, parents[0] if parents else None, change)
+            notes = {commit: note.to_json()}
+            pnote = self._note_cache.get(parents[0]) if parents and parents[0] in self._unsaved_notes \
+                else None
+            if pnote is not None:  # written back in the same notes commit
+                notes[parents[0]] = pnote.to_json()
             try:
-                store.add_notes({commit: note.to_json()}, lock_timeout=lock_timeout)
+                store.add_notes(notes, lock_timeout=lock_timeout)
+                self._unsaved_notes.discard(parents[0] if parents else "")
             except RefUpdateError:
                 pass  # the note is recomputed on demand; the commit has landed
             self._note_cache[commit] = note
             if commit.startswith("00"):  # about one commit in 256, in any process
                 store.auto_gc()
-            if post_hook:
-                self.run_hook("post-commit", op=op, refuse=False)
+            hook_output = self.run_hook("post-commit", op=op, refuse=False) if post_hook else ""
             return CommitResult(commit, tip, change.tree, subject, op, note,
-                                None if detached else target_ref)
+                                None if detached else target_ref, hook_output=hook_output)
         raise RefUpdateError(
             f"could not update {ref or 'HEAD'}: lost the race to other writers {max_attempts} times"
         )

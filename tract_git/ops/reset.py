@@ -10,6 +10,7 @@ is unchanged).  Either way the old tip stays in the reflog, and
 from __future__ import annotations
 
 from ..errors import UsageError
+from . import opstate
 from .repo import Change, CommitResult, Repo
 
 
@@ -18,6 +19,7 @@ def reset(repo: Repo, rev: str, *, mode: str = "hard") -> CommitResult | str:
         raise UsageError(f"unknown reset mode '{mode}' (expected hard or soft)")
     target = repo.resolve(rev)
     head = repo.head()
+    opstate.require_none_on(repo, head.branch)
     old = repo.resolve(None)
     if mode == "hard":
         msg = f"reset: moving to {rev}"

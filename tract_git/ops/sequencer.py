@@ -210,4 +210,6 @@ def skip(repo: Repo, op: str) -> SequenceResult:
 def abort(repo: Repo, op: str) -> SequenceResult:
     state = opstate.require(repo, op)
     opstate.clear(repo)
-    return SequenceResult(op, "aborted", _short(state["branch"]), state["orig_head"], state["orig_head"])
+    branch = state["branch"]
+    tip = repo.store.read_ref(branch) if branch else repo.head().commit  # as it is now
+    return SequenceResult(op, "aborted", _short(branch), state["orig_head"], tip)

@@ -76,6 +76,12 @@ def run_git(path: str, *args: str, stderr_to_terminal: bool = False) -> str:
     return p.stdout
 
 
+def pack_loose(path: str) -> None:
+    """Pack the loose reachable objects into one more pack (incremental
+    ``git repack -d``: the existing packs stay as they are)."""
+    run_git(path, "repack", "-d", "-q")
+
+
 def git_version(path: str) -> tuple[int, ...]:
     out = run_git(path, "version")  # "git version 2.39.5"
     nums = []

@@ -149,6 +149,18 @@ def _wrap_write_error(e: Exception, what: str) -> TractError:
     return TractError(f"cannot write {what}: {msg.strip() or type(e).__name__}")
 
 
+def _lock_timeout() -> float:
+    try:
+        return float(os.environ.get("TRACT_LOCK_TIMEOUT", "5"))
+    except ValueError:
+        return 5.0
+
+
+def note_bytes(text: str) -> bytes:
+    """A note's blob: its text, ending with a newline."""
+    return (text if text.endswith("\n") else text + "\n").encode("utf-8")
+
+
 def is_store(path: str) -> bool:
     """A directory is a tract store when it is a bare git repository whose
     config has ``tract.formatVersion``."""
@@ -284,12 +296,18 @@ class Store:
         return pygit2.Config(os.path.join(self.path, "config"))
 
     def set_config(self, key: str, value: str) -> None:
+        self._locked_write(lambda: self._set_config(key, value), ["config"])
+
+    def _set_config(self, key: str, value: str) -> None:
         try:
             self.repo.config[key] = value
         except (pygit2.GitError, OSError) as e:
             raise _wrap_write_error(e, "config") from None
 
     def unset_config(self, key: str) -> bool:
+        return self._locked_write(lambda: self._unset_config(key), ["config"])
+
+    def _unset_config(self, key: str) -> bool:
         try:
             del self.repo.config[key]
             return True
@@ -705,17 +723,43 @@ class Store:
             raise BadRevisionError(f"bad revision '{rev}'") from None
         return str(c.id)
 
+    def _locked_write(self, write, locks: list[str], *, wait: bool = True):
+        """Run ``write()``, which may raise ``RefLockedError``: a lock left
+        by a dead writer (``locks`` names what it may be the lock of) is
+        removed and the write tried again (see ``store.locks``); a live
+        writer's lock is waited on, with backoff, up to
+        ``TRACT_LOCK_TIMEOUT`` seconds (none when ``wait`` is False), then
+        ``RefLockedError`` is raised."""
+        deadline = None
+        delay = 0.001
+        recovered = 0
+        while True:
+            try:
+                return write()
+            except RefLockedError:
+                now = time.monotonic()
+                if deadline is None:
+                    deadline = now + (_lock_timeout() if wait else 0.0)
+                if recovered < 10 and _locks.recover(self.path, locks):
+                    recovered += 1
+                    continue
+                if now >= deadline:
+                    raise
+                time.sleep(min(delay, max(0.0, deadline - now)))
+                delay = min(delay * 2, 0.05)
+
     def update_ref(self, name: str, new: str, old: str | None, message: str) -> None:
         """Compare-and-swap: move ``name`` from ``old`` to ``new``; ``old``
         None means the ref must not exist yet.  Writes the reflog.  A lock
         left by a dead writer is removed and the update tried again (see
-        ``store.locks``); a live writer's lock raises ``RefLockedError``."""
-        try:
-            self._update_ref(name, new, old, message)
-        except RefLockedError:
-            if not _locks.recover(self.path, [name]):
-                raise
-            self._update_ref(name, new, old, message)
+        ``store.locks``); a live writer's lock is waited on up to
+        ``TRACT_LOCK_TIMEOUT`` seconds, then raises ``RefLockedError``."""
+        self._locked_write(lambda: self._update_ref(name, new, old, message), [name])
+
+    def _update_ref_nowait(self, name: str, new: str, old: str | None, message: str) -> None:
+        """``update_ref`` that does not wait on a live lock (for callers
+        with a retry loop of their own)."""
+        self._locked_write(lambda: self._update_ref(name, new, old, message), [name], wait=False)
 
     def _update_ref(self, name: str, new: str, old: str | None, message: str) -> None:
         self.flush_staged()  # a ref never points at an object only in memory
@@ -744,12 +788,7 @@ class Store:
             raise _wrap_write_error(e, f"ref {name}") from None
 
     def update_head_detached(self, new: str, old: str, message: str, name: str = "HEAD") -> None:
-        try:
-            self._update_head_detached(new, old, message, name)
-        except RefLockedError:
-            if not _locks.recover(self.path, [name]):
-                raise
-            self._update_head_detached(new, old, message, name)
+        self._locked_write(lambda: self._update_head_detached(new, old, message, name), [name])
 
     def _update_head_detached(self, new: str, old: str, message: str, name: str) -> None:
         self.flush_staged()
@@ -767,7 +806,11 @@ class Store:
 
     def set_head(self, target: str, message: str = "", name: str = "HEAD") -> None:
         """Point HEAD (or the symbolic ref ``name``) at a branch
-        (``refs/heads/x``) or detach it at a commit."""
+        (``refs/heads/x``) or detach it at a commit.  Stale and held locks
+        are handled as in ``update_ref``."""
+        self._locked_write(lambda: self._set_head(target, message, name), [name])
+
+    def _set_head(self, target: str, message: str, name: str) -> None:
         try:
             if name != "HEAD":
                 if target.startswith("refs/"):
@@ -783,6 +826,9 @@ class Store:
             raise _wrap_write_error(e, name) from None
 
     def delete_ref(self, name: str, old: str | None = None) -> None:
+        self._locked_write(lambda: self._delete_ref(name, old), [name])
+
+    def _delete_ref(self, name: str, old: str | None) -> None:
         try:
             ref = self.repo.lookup_reference(name)
             if old is not None and str(ref.target) != old:
@@ -943,14 +989,16 @@ class Store:
             return
         repo = self.repo
         try:
+            # a note ends with a newline, as git's own notes do (readers
+            # accept notes without one too)
             if self._staging is not None:
                 from . import staging
 
                 blobs = {c: pygit2.Oid(raw=staging.put(self._staging[1], pygit2.GIT_OBJECT_BLOB,
-                                                       text.encode("utf-8")))
+                                                       note_bytes(text)))
                          for c, text in notes.items()}
             else:
-                blobs = {c: repo.create_blob(text.encode("utf-8")) for c, text in notes.items()}
+                blobs = {c: repo.create_blob(note_bytes(text)) for c, text in notes.items()}
         except (pygit2.GitError, OSError) as e:
             raise _wrap_write_error(e, "notes") from None
         delay = 0.0005
@@ -965,7 +1013,7 @@ class Store:
             except (pygit2.GitError, OSError) as e:
                 raise _wrap_write_error(e, "notes") from None
             try:
-                self.update_ref(NOTES_REF, str(commit), tip, "notes: " + message)
+                self._update_ref_nowait(NOTES_REF, str(commit), tip, "notes: " + message)
                 return
             except (RefRaceError, RefLockedError) as e:
                 if isinstance(e, RefLockedError) and deadline is not None and time.monotonic() > deadline:
@@ -1020,7 +1068,7 @@ class Store:
             except (pygit2.GitError, OSError) as e:
                 raise _wrap_write_error(e, "notes") from None
             try:
-                self.update_ref(NOTES_REF, new, ours, "notes: " + message)
+                self._update_ref_nowait(NOTES_REF, new, ours, "notes: " + message)
                 return new
             except (RefRaceError, RefLockedError):
                 time.sleep(0.002)
@@ -1037,6 +1085,35 @@ class Store:
                     out[prefix + e.name] = str(e.id)
         rec(tree, "")
         return out
+
+    def prune_notes(self, *, message: str = "Notes pruned by tract", retries: int = 50) -> list[str]:
+        """Drop the notes of commits that no longer exist (after a gc
+        pruned them), like ``git notes prune`` but with compare-and-swap on
+        the notes ref, so a note added meanwhile is never lost.  Returns the
+        commits whose notes were dropped."""
+        fresh = pygit2.Repository(self.path)  # sees the packs as gc left them
+        for _ in range(retries):
+            tip = self.read_ref(NOTES_REF)
+            if tip is None:
+                return []
+            try:
+                notes = self._flatten_notes(self.repo[tip].tree)
+                gone = [c for c in notes if len(c) == 40 and pygit2.Oid(hex=c) not in fresh]
+                if not gone:
+                    return []
+                keep = {c: b for c, b in notes.items() if c not in set(gone)}
+                tree = self._notes_tree_with(None, keep)
+                sig = self._signature("COMMITTER")
+                commit = self.repo.create_commit(None, sig, sig, message + "\n", tree,
+                                                 [pygit2.Oid(hex=tip)])
+            except (pygit2.GitError, OSError, ValueError) as e:
+                raise _wrap_write_error(e, "notes") from None
+            try:
+                self._update_ref_nowait(NOTES_REF, str(commit), tip, "notes: " + message)
+                return sorted(gone)
+            except (RefRaceError, RefLockedError):
+                time.sleep(0.002)
+        raise RefUpdateError(f"could not update {NOTES_REF}: too many concurrent writers")
 
     def all_notes(self) -> dict[str, str]:
         tree = self._notes_tree()
