@@ -153,7 +153,7 @@ def test_cost_is_written_the_same_way_everywhere(diverged, fake_llm, cli, git):
     assert r.code == 0, r.err
     assert cost_of() == "0.000036 USD"
     assert r.out.splitlines()[-1] == (" model openai/gpt-4o-mini: 120 prompt + 30 completion tokens, "
-                                      "cost 0.000036 USD; 1 conflicts resolved, 0 entries dropped, "
+                                      "cost 0.000036 USD; 1 conflict resolved, 0 entries dropped, "
                                       "0 rewritten")
     # a model's compress summary: 100 + 10 tokens
     fake_llm.reply("A travel plan.", usage=(100, 10))
