@@ -21,9 +21,10 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
 
-# regenerate man/tract-<cmd>.1, the command list in man/tract.1 and docs/cli.md
+# regenerate man/tract-<cmd>.1, the generated parts of man/tract.1, docs/cli.md,
+# and the real output shown in README.md and tract-format(5)
 docs: $(STAMP)
-	$(BIN)/python -m tract_git.docgen man/
+	$(BIN)/python -m tract_git.docgen man/ --transcripts README.md man/tract-format.5
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -8,7 +8,11 @@ Figures (targets from issue 3):
   rebase 1000 commits  replay 1,000 one-entry commits            (< 2 s)
 
 Each figure is measured over several runs (each on fresh objects) and
-printed as median, min and max.
+printed as median, min and max; for merge and rebase also the process's CPU
+time, which leaves out waiting on a busy disk (every new commit writes a
+few loose objects).  The setup's writes are flushed (``os.sync()``) before
+anything is timed, so the base's 10,000 loose objects being written back
+do not land on the figures.
 """
 
 from __future__ import annotations
@@ -65,6 +69,7 @@ def main() -> None:
         _commit.append(repo, [Entry(role="system", content="You are a benchmark.")]
                        + entries("base", args.entries - 1))
         print(f"base: {args.entries} entries in one commit ({time.perf_counter() - t0:.2f} s)", flush=True)
+        os.sync()
 
         # --- branch creation
         times = []
@@ -84,6 +89,7 @@ def main() -> None:
         for chunk in range(side // 10):
             _commit.append(repo, entries(f"theirs {chunk}", 10))
         store.set_head("refs/heads/main")
+        os.sync()
         for strategy in ("ours-first", "theirs-first", "interleave"):
             times, cpu = [], []
             for i in range(runs):
@@ -101,6 +107,7 @@ def main() -> None:
         for i in range(side):
             _commit.append(repo, entries(f"feature {i}", 1))
         feature_tip = store.read_ref("refs/heads/feature")
+        os.sync()
         times, cpu = [], []
         for i in range(runs):
             store.set_head("refs/heads/main")

@@ -54,18 +54,22 @@ def stats(xs: list[float]) -> str:
 
 
 def build(path: str, n: int) -> Tract:
+    """A context of ``n`` entries, one commit per entry (bulk append through
+    git fast-import where this build has it), every 997th entry pinned."""
     t = Tract.open(path)
-    t.system("You are a careful assistant. Never delete data without asking.", priority="pinned")
-    batch = []
+    entries = [Entry(role="system", content="You are a careful assistant. Never delete data without asking.",
+                     priority="pinned")]
     for i in range(1, n):
         role = "user" if i % 2 else "assistant"
         text = f"[{i}] " + " ".join(SENTENCES[(i + k) % len(SENTENCES)] for k in range(1 + i % 3))
-        batch.append(Entry(role=role, content=text, priority="pinned" if i % 997 == 0 else "normal"))
-        if len(batch) == 10:
-            t.commit_many(batch)
-            batch = []
-    if batch:
-        t.commit_many(batch)
+        entries.append(Entry(role=role, content=text, priority="pinned" if i % 997 == 0 else "normal"))
+    try:
+        from tract_git.ops.bulk import append_many
+    except ImportError:  # pragma: no cover - older builds: ten entries per commit
+        for k in range(0, n, 10):
+            t.commit_many(entries[k:k + 10])
+    else:
+        append_many(t.repo, entries)
     return t
 
 
@@ -83,7 +87,7 @@ def main() -> None:
     try:
         t0 = time.perf_counter()
         t = build(store, n)
-        print(f"built {n} entries in {time.perf_counter() - t0:.1f} s; packing")
+        print(f"built {n} entries ({len(t.log())} commits) in {time.perf_counter() - t0:.1f} s; packing")
         maintenance.gc(store, 30)
         base = maintenance.store_size(store).bytes
         tip = t.head

@@ -239,3 +239,44 @@ def test_offline_summary_is_the_compression_summarizer(parent):
 
     assert res.summary.splitlines()[0] == summarize.header(2)
     assert "one two three" in res.summary
+
+
+def test_agent_has_its_own_branches(parent, git):
+    child = parent.spawn("r")
+    child.assistant("on main")
+    child.switch("alt", create=True)
+    child.assistant("on alt")
+    assert child.branch == "alt"
+    assert sorted(b.name for b in child.branches()) == ["alt", "main"]
+    assert [b.name for b in parent.branches()] == ["main"]
+    assert git(parent.path, "symbolic-ref", "refs/tract/agents/r/HEAD").strip() == \
+        "refs/tract/agents/r/heads/alt"
+    assert git(parent.path, "symbolic-ref", "HEAD").strip() == "refs/heads/main"
+    child.switch("main")
+    res = child.merge("alt")
+    assert res.status == "fast-forward"
+    assert child.entries()[-1].content == "on alt"
+    assert child.log("alt", n=1)[0].subject == "assistant: on alt"
+    assert [a.branch for a in parent.agents()] == ["main"]
+
+
+def test_cli_collapse_with_model(cli, fake_llm, tmp_path):
+    env = fake_llm.env
+    assert cli("init").code == 0
+    assert cli("user", "task").code == 0
+    assert cli("spawn", "r").code == 0
+    assert cli("-A", "r", "assistant", "42", env=env).code == 0
+    fake_llm.reply("Found 42.")
+    r = cli("collapse", "r", "--model", fake_llm.model, env=env)
+    assert r.code == 0, r.err
+    assert r.out.startswith("[main ")
+    from tract_git import Tract
+
+    last = Tract.open(str(tmp_path / "store"), create=False).entries()[-1].content
+    assert last.endswith("Summary of its work:\nFound 42.\n")
+    fake_llm.error(400)
+    assert cli("-A", "r", "assistant", "more", env=env).code == 0
+    before = cli("log", "--oneline").out
+    r = cli("collapse", "r", "--model", fake_llm.model, env=env)
+    assert r.code == 128 and r.err.startswith("fatal: ") and len(r.err.splitlines()) >= 1
+    assert cli("log", "--oneline").out == before  # a failed model call writes nothing

@@ -166,3 +166,30 @@ def test_detached_head_listing_and_branch(t, cli):
     assert all(not line.startswith("*") for line in r.out.splitlines())
     t.create_branch("from-detached")
     assert t.repo.store.read_ref("refs/heads/from-detached") == t.head
+
+
+def test_rename(t, cli, git, fsck):
+    _setup(t)
+    t.branch("old")
+    tip = t.head
+    r = cli("branch", "-m", "old", "new")
+    assert (r.code, r.out, r.err) == (0, "", "")
+    assert git(t.path, "branch", "--format=%(refname:short)").split() == ["main", "new"]
+    r = cli("branch", "-m", "main", "new")
+    assert (r.code, r.err) == (128, "fatal: a branch named 'new' already exists\n")
+    r = cli("branch", "-m", "new", "bad..name")
+    assert (r.code, r.err) == (128, "fatal: 'bad..name' is not a valid branch name\n")
+    r = cli("branch", "-m", "trunk")  # the current branch; HEAD follows
+    assert r.code == 0
+    assert git(t.path, "symbolic-ref", "HEAD").strip() == "refs/heads/trunk"
+    assert t.branch == "trunk" and t.head == tip
+    r = cli("branch", "-M", "new", "trunk")
+    assert (r.code, r.err) == (1, "error: cannot force update the current branch 'trunk'\n")
+    t.switch("new")
+    r = cli("branch", "-M", "trunk", "new")
+    assert (r.code, r.err) == (1, "error: cannot force update the current branch 'new'\n")
+    t.switch("trunk")
+    r = cli("branch", "-M", "new", "trunk2")
+    assert r.code == 0
+    assert git(t.path, "branch", "--format=%(refname:short)").split() == ["trunk", "trunk2"]
+    fsck(t.path)

@@ -331,3 +331,20 @@ def test_cli_merge_json_and_commit_line(forked, cli):
     d = json.loads(r.out)
     assert (r.code, d["status"], d["strategy"], d["new"]) == (0, "merged", "ours-first", t.head)
     assert d["entry_count"] == 5
+
+
+def test_structural_merge_never_imports_litellm(forked, tmp_path):
+    import subprocess
+    import sys
+
+    t = forked
+    t.user("m")
+    t.switch("feat")
+    t.user("f")
+    t.switch("main")
+    code = ("import sys\nfrom tract_git.cli.main import main\n"
+            "try:\n    main(['merge', 'feat'])\nexcept SystemExit as e:\n    rc = e.code\n"
+            "print(rc, 'litellm' in sys.modules)\n")
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                       env={**__import__("os").environ, "TRACT_DIR": t.path})
+    assert p.stdout.splitlines()[-1] == "0 False", p.stderr

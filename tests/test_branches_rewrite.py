@@ -365,3 +365,44 @@ def test_reset_to_reflog_after_rebase(forked, cli):
     r = cli("reset", "--hard", "feat@{1}")
     assert r.code == 0, r.err
     assert t.head == old
+
+
+def test_keys_between_equal_neighbours_does_not_fail():
+    # both sides moved an entry into the same gap: two entries share a key
+    ks = threeway.keys_between("000000100001i", "000000100001i", 3)
+    assert ks == sorted(ks) and ks[0] > "000000100001i" and len(set(ks)) == 3
+
+
+def test_both_sides_move_into_the_same_gap(forked):
+    t = forked
+    t.user("x")
+    t.user("y")
+    t.branch("other")
+    t.reorder(-1, after=0)          # y after the system entry
+    t.switch("other")
+    t.reorder(-2, after=0)          # x after the system entry: the same key
+    t.user("other more")
+    t.switch("main")
+    res = t.merge("other", strategy="theirs-first")
+    assert res.status == "merged"
+    ids = [e.id for e in t.entries()]
+    assert len(ids) == len(set(ids)) == 6
+
+
+def test_rebase_stops_twice(forked, cli):
+    t = forked
+    t.edit(1, "main q1")
+    t.edit(2, "main a1")
+    t.switch("feat")
+    t.edit(1, "feat q1")
+    t.edit(2, "feat a1")
+    q1, a1 = t.entries()[1].id, t.entries()[2].id
+    assert cli("rebase", "main").code == 1
+    t.resolve(q1, ours=True)
+    r = cli("rebase", "--continue")
+    assert r.code == 1 and f"entry {a1}" in r.out
+    st = cli("status").out
+    assert st.count("(stopped at") == 1
+    t.resolve(a1, theirs=True)
+    assert cli("rebase", "--continue").code == 0
+    assert [e.content for e in t.entries()][1:3] == ["main q1", "feat a1"]

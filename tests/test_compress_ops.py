@@ -76,7 +76,7 @@ def test_offline_summary_is_labelled_and_bounded(t):
     res = t.compress(target_tokens=60)
     s = res.summary
     assert s.name == "offline-extractive"
-    assert s.content.startswith("[offline-extractive summary of 16 entries]\n- user: Question")
+    assert s.content.startswith("[offline-extractive summary of 16 entries]\n- ")
     assert res.summary_source == "offline-extractive"
     assert res.summary_tokens <= 60
     assert ("Tract-Summary-Source", "offline-extractive") in _trailers(t)
@@ -232,3 +232,40 @@ def test_keep_last_branch_setting(t):
     assert t.config("compress.keepLast") == 3
     p = t.compress_plan()
     assert p.end == len(t.entries()) - 4
+
+
+def test_skipped_entries_removed_not_summarized_and_role(t):
+    t.user("keep me out", priority="skip")
+    t.user("Question about rotation?")
+    t.assistant("Rotate daily.")
+    t.user("last")
+    res = t.compress("0..2", role="system", target_tokens=80)
+    s = res.summary
+    assert s.role == "system" and "keep me out" not in s.content
+    assert s.content.startswith("[offline-extractive summary of 2 entries]")
+    assert [e.content for e in t.entries()][1:] == ["last"]
+
+
+def test_pre_commit_hook_refuses(t, refs_of):
+    import os
+
+    _history(t, 3)
+    hook = os.path.join(t.path, "hooks", "pre-commit")
+    os.makedirs(os.path.dirname(hook), exist_ok=True)
+    with open(hook, "w") as f:
+        f.write("#!/bin/sh\ngrep -q secret && { echo 'no secrets' >&2; exit 1; }\nexit 0\n")
+    os.chmod(hook, 0o755)
+    snap = refs_of(t.path)
+    from tract_git.errors import HookRefusedError
+
+    with pytest.raises(HookRefusedError, match="pre-commit hook refused the compress"):
+        t.compress(summary="the secret plan", keep_last=2)
+    assert refs_of(t.path) == snap
+    assert t.compress(summary="fine", keep_last=2).summary.content == "fine"
+
+
+def test_unborn_branch(t):
+    from tract_git.errors import BadRevisionError
+
+    with pytest.raises(BadRevisionError, match="HEAD has no commits yet"):
+        t.compress(summary="x")

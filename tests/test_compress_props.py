@@ -52,13 +52,17 @@ def test_pins_survive_and_undo_restores_tree(entries, data):
         offline = data.draw(st.booleans())
         try:
             if offline:
-                t.compress(f"{a}..{b}", target_tokens=200)
+                res = t.compress(f"{a}..{b}", target_tokens=200)
             else:
-                t.compress(f"{a}..{b}", summary="summary of the range")
+                res = t.compress(f"{a}..{b}", summary="summary of the range")
         except NothingToDoError:
             assert all(e.pinned for e in before[a:b + 1])
             return
         after = t.entries()
+        count = t.repo.counter.count_entry
+        assert res.tokens_before == sum(count(e) for e in before if not e.skipped)
+        assert res.tokens_after == sum(count(e) for e in after if not e.skipped)
+        assert t.repo.note(t.head).context_tokens == res.tokens_after
         pins = [(e.id, e.key, e.blob, e.content) for e in before if e.pinned]
         assert [(e.id, e.key, e.blob, e.content) for e in after if e.pinned] == pins
         # kept entries (outside the range, or pinned) in the same order; one summary where the range began

@@ -1,4 +1,4 @@
-"""SIGKILL at random points of commit, spawn and collapse: every ref keeps
+"""SIGKILL at random points of commit, spawn, collapse, merge and compress: every ref keeps
 its old or its new value, fsck stays clean, and the next writer (a fresh
 ``Tract.open``) carries on from the last committed state."""
 
@@ -29,6 +29,14 @@ while True:
     t.user(f"note {seed}.{i}")
     t.edit(-1, f"note {seed}.{i} (edited)")
     t.collapse(child, summary=f"did {i}")
+    side = f"side{seed}-{i}"
+    t.switch(side, create=True)
+    t.user(f"on {side}")
+    t.switch("main")
+    t.user(f"main while {side}")
+    t.merge(side)
+    if i % 2 == 0:
+        t.compress(summary=f"summary {seed}.{i}", keep_last=2)
 """
 
 
@@ -44,12 +52,12 @@ def test_sigkill_during_writes_leaves_refs_whole(tmp_path, git, fsck):
     env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
     rng = random.Random(6)
     history: dict[str, set] = {}
-    for round_ in range(5):
+    for round_ in range(6):
         before = _refs(git, path)
         p = subprocess.Popen([sys.executable, "-c", WORKER, path, str(round_)], env=env,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         assert p.stdout.readline() == "ready\n", p.stderr.read()
-        time.sleep(rng.uniform(0.02, 0.4))
+        time.sleep(rng.uniform(0.02, 0.6))
         p.send_signal(signal.SIGKILL)
         p.wait()
         after = _refs(git, path)
@@ -65,6 +73,8 @@ def test_sigkill_during_writes_leaves_refs_whole(tmp_path, git, fsck):
     os.environ["TRACT_STALE_LOCK_AGE"] = "0"
     try:
         t2 = Tract.open(path, create=False)
+        if t2.branch != "main":  # killed between a switch and the switch back
+            t2.switch("main")
         tip = git(path, "rev-parse", "main").strip()
         assert t2.head == tip
         t2.user("after the crashes")

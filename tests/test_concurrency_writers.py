@@ -176,3 +176,17 @@ def test_sweep_removes_only_stale_locks(t):
         f.write("x")
     assert locks.sweep(t.path) == [stale]
     assert os.path.exists(fresh)
+
+
+def test_stale_lock_on_detached_head_and_agent_refs(t):
+    t.user("one")
+    t.checkout(t.head, detach=True)
+    _old_lock(os.path.join(t.path, "HEAD.lock"))
+    t.user("two")
+    assert not os.path.exists(os.path.join(t.path, "HEAD.lock"))
+    t.checkout("main")
+    # a spawn's own refs (branch, base) recover too
+    os.makedirs(os.path.join(t.path, "refs", "tract", "agents", "r"), exist_ok=True)
+    _old_lock(os.path.join(t.path, "refs", "tract", "agents", "r", "base.lock"))
+    child = t.spawn("r")
+    assert t.repo.store.read_ref("refs/tract/agents/r/base") == child.head

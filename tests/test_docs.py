@@ -260,3 +260,19 @@ def test_readme_python_example_is_real_output(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     exec(compile(code, "README.md", "exec"), {})
     assert capsys.readouterr().out == out
+
+
+def test_refresh_transcripts_puts_real_output_in(tmp_path):
+    md = tmp_path / "page.md"
+    md.write_text("Intro\n\n```console\n$ tract init -q\n$ tract user hi\nstale output\n"
+                  "```\n\n```python\nprint(1 + 1)\n```\n\n```text\n3\n```\n")
+    assert docgen.refresh_transcripts(str(md)) is True
+    assert md.read_text() == (
+        "Intro\n\n```console\n$ tract init -q\n$ tract user hi\n[main 5f62236] user: hi\n"
+        " append 6b49f3a3a144: +1 tokens (context 1 tokens, 1 entries)\n"
+        "```\n\n```python\nprint(1 + 1)\n```\n\n```text\n2\n```\n")
+    page = tmp_path / "x.5"
+    page.write_text('.TH X 5\n.SH EXAMPLE\n.nf\n$ echo \\-a\nold\n.fi\n.SH SEE ALSO\n.nf\n$ echo b\nkeep\n.fi\n')
+    assert docgen.refresh_transcripts(str(page)) is True
+    assert page.read_text() == '.TH X 5\n.SH EXAMPLE\n.nf\n$ echo \\-a\n\\-a\n.fi\n.SH SEE ALSO\n.nf\n$ echo b\nkeep\n.fi\n'
+    assert docgen.refresh_transcripts(str(page)) is False

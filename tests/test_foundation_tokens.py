@@ -160,3 +160,17 @@ def test_config_refuses_secrets(t, cli, refs_of, key):
                      "hint: pass API keys as arguments or environment variables (e.g. OPENAI_API_KEY)\n")
     assert open(t.path + "/config").read() == cfg
     assert refs_of(t.path) == before
+
+
+def test_config_refuses_secret_values(t, cli, refs_of):
+    before = refs_of(t.path)
+    cfg = open(t.path + "/config").read()
+    r = cli("config", "model", "sk-proj-abcdefghijklmnopqrstuvwxyz", store=t.path)
+    assert (r.code, r.out) == (129, "")
+    assert r.err == ("error: refusing to store the value of 'model': it looks like an API key or token\n"
+                     "hint: pass API keys as arguments or environment variables (e.g. OPENAI_API_KEY)\n")
+    assert open(t.path + "/config").read() == cfg
+    assert refs_of(t.path) == before
+    r = cli("config", "model", "gpt-4o-mini", store=t.path)
+    assert (r.code, r.err) == (0, "")
+    assert cli("config", "model", store=t.path).out == "gpt-4o-mini\n"

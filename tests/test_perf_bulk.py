@@ -70,13 +70,18 @@ def test_import_matches_one_at_a_time(tmp_path, git, fsck):
     fsck(b.path)
 
 
-def test_import_on_unborn_branch_and_reopen(tmp_path, fsck):
+def test_import_on_unborn_branch_and_reopen(tmp_path, git, fsck):
     p = str(tmp_path / "s")
     t = Tract.open(p)
     res = t.import_messages([{"role": "user", "content": f"m{i}"} for i in range(300)])
     assert res.parent is None
     # written as a pack (fast-import leaves batches under 100 objects loose, as git does)
     assert [f for f in os.listdir(os.path.join(p, "objects", "pack")) if f.endswith(".pack")]
+    loose = [d + f for d in os.listdir(os.path.join(p, "objects")) if len(d) == 2
+             for f in os.listdir(os.path.join(p, "objects", d))]
+    kinds = git(p, "cat-file", "--batch-check=%(objecttype)", input="\n".join(loose) + "\n").split()
+    assert "blob" not in kinds  # entries and notes all in the pack; only the notes trees are loose
+    assert kinds.count("commit") == 1
     t2 = Tract.open(p)
     assert [m["content"] for m in t2.compile().to_openai()] == [f"m{i}" for i in range(300)]
     st = t2.status()

@@ -2,6 +2,9 @@
 
     python -m tract_git.docgen man/            # write man/tract-<cmd>.1 and docs/cli.md
     python -m tract_git.docgen --check man/    # exit 1 if a page is missing or stale
+    python -m tract_git.docgen man/ --transcripts README.md man/tract-format.5
+                                               # also rerun the commands those show
+                                               # and paste their real output (make docs)
 
 For every command that ``tract_git.cli.main.command_names()`` finds, the
 page ``tract-<cmd>.1`` is rendered in roff from the command itself, so the
@@ -72,9 +75,10 @@ SOURCE = f"tract-git {__version__}"
 #: listed under "Other commands".
 CATEGORIES: list[tuple[str, tuple[str, ...]]] = [
     ("Recording a context", ("init", "commit", "system", "user", "assistant", "tool",
-                             "edit", "pin", "unpin", "skip", "config")),
+                             "edit", "pin", "unpin", "skip", "config", "import")),
     ("Reading a context and its history", ("compile", "status", "log", "show", "diff",
-                                           "reflog", "blame", "audit", "graph", "doctor")),
+                                           "reflog", "export", "blame", "audit", "graph",
+                                           "doctor")),
     ("Moving through history", ("checkout", "reset", "undo")),
     ("Branches, merging and rewriting", ("branch", "switch", "merge", "resolve", "rebase",
                                          "cherry-pick", "revert", "reorder")),
@@ -124,7 +128,7 @@ def line_safe(line: str) -> str:
     return line
 
 
-_INLINE = re.compile(r"`([^`\n]+)`|(?<![\w/.=-])(--?[A-Za-z][A-Za-z0-9-]*)")
+_INLINE = re.compile(r"`([^`]+?)`|(?<![\w/.=-])(--?[A-Za-z][A-Za-z0-9-]*)")
 
 
 def inline(text: str, metavars: frozenset[str] = frozenset()) -> str:
@@ -190,9 +194,9 @@ def prose(text: str, metavars: frozenset[str] = frozenset()) -> list[str]:
                     out += [".IP \\(bu 2", line_safe(inline(m.group(1), metavars))]
                 else:
                     out.append(line_safe(inline(ln.strip(), metavars)))
-        else:
+        else:  # marked up as a whole: `code` may span lines
             out.append(".PP")
-            out += [line_safe(inline(ln.strip(), metavars)) for ln in p]
+            out += [line_safe(ln) for ln in inline("\n".join(ln.strip() for ln in p), metavars).split("\n")]
     return out
 
 
@@ -501,6 +505,15 @@ def load(name: str):
     return mod, mod.command
 
 
+def description(mod, cmd: click.Command) -> str:
+    """The DESCRIPTION: the command module's docstring when it says more
+    than the command's help (modules often keep the long text there and a
+    one-line help on the function), else the help."""
+    text = _help_text(cmd)
+    doc = inspect.cleandoc((mod.__doc__ or "").partition("\f")[0])
+    return doc if len(doc) > len(text) else text
+
+
 def short_help(cmd: click.Command) -> str:
     paras = _paragraphs(_help_text(cmd))
     if not paras:
@@ -554,7 +567,7 @@ def render_page(name: str, names: list[str] | None = None) -> str:
         L += synopsis_lines(synopsis(c, cctx, path))
     L += [".fi", ".SH DESCRIPTION"]
     mvs = _metavars(cmd, ctx)
-    L += prose(_help_text(cmd), mvs)
+    L += prose(description(mod, cmd), mvs)
     L += [".PP", f"Global options ({global_option_names(root)}) go before the command name; "
           f"see \\fBtract\\fR(1)."]
     if len(cmds) > 1:
@@ -579,7 +592,8 @@ def render_page(name: str, names: list[str] | None = None) -> str:
         L.append(".SH EXAMPLES")
         L += ex
     L.append(".SH SEE ALSO")
-    texts = [_help_text(c) for _, c, _ in cmds] + [getattr(mod, "MAN_EXAMPLES", "") or ""]
+    texts = [description(mod, cmd)] + [_help_text(c) for _, c, _ in cmds] \
+        + [getattr(mod, "MAN_EXAMPLES", "") or ""]
     L += see_also(name, texts, getattr(mod, "MAN_SEE_ALSO", None), names)
     return "\n".join(L) + "\n"
 
@@ -749,6 +763,120 @@ def write(outdir: str, markdown: str | None) -> tuple[list[str], list[str]]:
     return written, errors
 
 
+# ------------------------------------------------------------- transcripts
+#: the environment transcripts run in: a fixed author and clock, so commit
+#: ids in the docs are the ids a reader gets when replaying them
+TRANSCRIPT_ENV = {
+    "GIT_AUTHOR_NAME": "Ada", "GIT_AUTHOR_EMAIL": "ada@example.com",
+    "GIT_COMMITTER_NAME": "Ada", "GIT_COMMITTER_EMAIL": "ada@example.com",
+    "GIT_AUTHOR_DATE": "1700000000 +0000", "GIT_COMMITTER_DATE": "1700000000 +0000",
+    "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull,
+}
+SHOWN_DIR = "/tmp/qs"  # the directory transcripts claim to run in
+
+
+def _unroff(line: str) -> str:
+    return line.replace("\\&", "").replace("\\-", "-").replace("\\(aq", "'").replace("\\e", "\\")
+
+
+class _Runner:
+    """Runs shell commands one after another in a fresh directory."""
+
+    def __init__(self, tmp: str):
+        import subprocess
+
+        self._subprocess = subprocess
+        self.tmp = tmp
+        home = os.path.join(tmp, ".home")
+        os.makedirs(home)
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("TRACT_", "GIT_"))}
+        env.update(TRANSCRIPT_ENV)
+        env.update({"HOME": home, "XDG_CONFIG_HOME": home,
+                    "PATH": os.path.dirname(os.path.abspath(sys.executable)) + os.pathsep
+                    + env.get("PATH", "")})
+        self.env = env
+
+    def run(self, cmd: str, *, stdin: str | None = None, argv: list[str] | None = None) -> str:
+        p = self._subprocess.run(argv or ["bash", "-c", cmd], cwd=self.tmp, env=self.env,
+                                 input=stdin, capture_output=True, text=True)
+        if p.returncode != 0:
+            raise RuntimeError(f"'{cmd}' exited {p.returncode}: {p.stderr.strip()}")
+        return (p.stdout + p.stderr).replace(self.tmp, SHOWN_DIR)
+
+
+def refresh_transcripts(path: str) -> bool:
+    """Run again the commands a page shows, and put their real output in
+    it: ``$ `` lines of README console blocks (and the text block after the
+    Python example), or of the EXAMPLE section of a roff page.  A command
+    shown without output keeps none.  Returns whether the file changed."""
+    import tempfile
+
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    roff = not path.endswith(".md")
+    lines = text.split("\n")
+    if roff:
+        start = next(i for i, ln in enumerate(lines) if ln.startswith(".SH EXAMPLE"))
+        end = next(i for i, ln in enumerate(lines) if i > start and ln.startswith(".SH "))
+    else:
+        start, end = 0, len(lines)
+    out: list[str] = lines[:start]
+    with tempfile.TemporaryDirectory(prefix="tract-docs-") as tmp:
+        runner = _Runner(tmp)
+        i, in_block, kind = start, False, ""
+        pending_python = None
+        while i < end:
+            ln = lines[i]
+            opens = (ln == ".nf") if roff else ln.startswith("```")
+            if not in_block and opens:
+                in_block, kind = True, ln[3:] if not roff else "console"
+                out.append(ln)
+                i += 1
+                continue
+            closes = (ln == ".fi") if roff else ln.startswith("```")
+            if in_block and closes:
+                in_block = False
+                out.append(ln)
+                i += 1
+                continue
+            if in_block and kind == "python" and not roff:
+                j = next(k for k in range(i, end) if lines[k].startswith("```"))
+                pending_python = "\n".join(lines[i:j]) + "\n"
+                out.extend(lines[i:j])
+                i = j
+                continue
+            if in_block and kind == "text" and pending_python is not None and not roff:
+                j = next(k for k in range(i, end) if lines[k].startswith("```"))
+                res = runner.run("python", argv=[sys.executable, "-c", pending_python])
+                out.extend(res.rstrip("\n").split("\n"))
+                pending_python = None
+                i = j
+                continue
+            cmd = _unroff(ln) if roff else ln
+            if in_block and kind == "console" and cmd.startswith("$ "):
+                j = i + 1
+                while j < end and not ((lines[j] == ".fi") if roff else lines[j].startswith("```")) \
+                        and not (_unroff(lines[j]) if roff else lines[j]).startswith("$ "):
+                    j += 1
+                shown = j > i + 1
+                res = runner.run(cmd[2:])
+                out.append(ln)
+                if shown:
+                    res_lines = res.rstrip("\n").split("\n") if res.strip() else []
+                    out.extend((line_safe(esc(r)) if r else "") if roff else r for r in res_lines)
+                i = j
+                continue
+            out.append(ln)
+            i += 1
+    out.extend(lines[end:])
+    new = "\n".join(out)
+    if new != text:
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(new)
+        return True
+    return False
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m tract_git.docgen",
                                  description="Generate tract's man pages and CLI reference.")
@@ -758,6 +886,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--markdown", metavar="PATH",
                     help="the CLI reference (default: docs/cli.md next to OUTDIR)")
     ap.add_argument("--no-markdown", action="store_true", help="do not write the CLI reference")
+    ap.add_argument("--transcripts", nargs="+", metavar="FILE", default=[],
+                    help="also run the commands these pages show (README.md, a man page's "
+                         "EXAMPLE) and put their real output in")
     a = ap.parse_args(argv)
     outdir = os.path.normpath(a.outdir)
     markdown = None if a.no_markdown else (
@@ -774,6 +905,12 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         return 0
     written, errors = write(outdir, markdown)
+    for t in a.transcripts:
+        try:
+            if refresh_transcripts(t):
+                written.append(t)
+        except (RuntimeError, StopIteration, OSError) as e:
+            errors.append(f"{t}: cannot refresh its transcripts: {e}")
     for w in written:
         print(w)
     for e in errors:

@@ -34,6 +34,7 @@ LABEL = "offline-extractive"
 HEADER_RE = re.compile(r"^\[(?:offline-extractive )?summary of (\d+) entr(?:y|ies)[^\]]*\]\s*$")
 
 _SENT_SPLIT = re.compile(r"(?<=[.!?;])\s+|\n+")
+_DIGIT = re.compile(r"\d")
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-/]*|\d[\d.,:%]*")
 _MAX_SENTENCE_CHARS = 240
 _STOP = frozenset("""
@@ -120,8 +121,8 @@ def offline_summary(entries: Sequence, target_tokens: int, counter) -> str:
         )
     # candidates: (entry index, sentence index, text)
     cands: list[tuple[int, int, str]] = []
+    seen: set[str] = set()  # a sentence said twice is extracted once (its first time)
     for i, e in enumerate(entries):
-        seen: set[str] = set()
         for j, s in enumerate(_sentences(e)):
             if s in seen:
                 continue
@@ -148,7 +149,7 @@ def offline_summary(entries: Sequence, target_tokens: int, counter) -> str:
             score += 1.0  # topic sentences
         if s.endswith("?") and e.role == "user":
             score += 1.0  # what was asked
-        if any(ch.isdigit() for ch in s):
+        if _DIGIT.search(s):
             score += 0.3  # numbers, versions, ids
         if e.type in ("instruction", "artifact", "output", "summary"):
             score += 0.5
@@ -162,12 +163,21 @@ def offline_summary(entries: Sequence, target_tokens: int, counter) -> str:
     order = [k for _, k in sorted(scored, key=lambda t: (-t[0], t[1]))]
     budget = target_tokens - counter.count_text(head) - 1
     chosen: set[int] = set()
+    chosen_words: list[set] = []
     used = 0
+    misses = 0
     for k in order:
+        if budget - used < 4 or misses > 200:
+            break  # full, or nothing left that is both good and short enough
+        ws = set(cand_words[k])
+        if ws and any(len(ws & c) >= 0.6 * len(ws | c) for c in chosen_words):
+            continue  # near-repeat of a sentence already taken
         cost = counter.count_text(cands[k][2]) + 3  # "- role: " and separators, roughly
         if used + cost > budget:
+            misses += 1
             continue
         chosen.add(k)
+        chosen_words.append(ws)
         used += cost
 
     def render(sel: set[int]) -> str:

@@ -25,6 +25,20 @@ _encoders: dict[str, object] = {}
 _failed: set[str] = set()
 _cache: dict[tuple[str, str], int] = {}
 _CACHE_MAX = 200_000
+#: build the per-machine rank table of :mod:`tract_git.fasttokens` when an
+#: encoding is loaded; the CLI turns this on (short-lived processes are
+#: the ones that gain), library users keep their process's encoder.
+BUILD_FAST_TABLE = False
+
+
+def _fast_table(name: str):
+    """The fast exact counter of ``name`` when tiktoken is not loaded in
+    this process yet (and a table was built on this machine)."""
+    if name in _encoders or name in _failed or name == APPROX:
+        return None
+    from . import fasttokens
+
+    return fasttokens.table(name)
 
 
 def _point_tiktoken_offline() -> None:
@@ -62,6 +76,10 @@ def encoder(name: str):
             _failed.add(name)
             return None
         _encoders[name] = enc
+        if BUILD_FAST_TABLE:
+            from . import fasttokens
+
+            fasttokens.build(name, enc)
         return enc
 
 
@@ -73,6 +91,8 @@ class Counter:
 
     @property
     def approximate(self) -> bool:
+        if _fast_table(self.encoding) is not None:
+            return False  # the table is built from the loaded encoding: exact
         return encoder(self.encoding) is None
 
     @property
@@ -82,6 +102,11 @@ class Counter:
     def count_text(self, text: str) -> int:
         if not text:
             return 0
+        fast = _fast_table(self.encoding)
+        if fast is not None:
+            n = fast.count(text)
+            if n is not None:
+                return n
         enc = encoder(self.encoding)
         if enc is None:
             return -(-len(text.encode("utf-8")) // 4)

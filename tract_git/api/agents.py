@@ -33,7 +33,12 @@ class AgentsMixin:
         """Bring a sub-agent's result into this context (``agent``: its name
         or the ``Tract`` returned by ``spawn``)."""
         name = agent if isinstance(agent, str) else agent.agent_name
-        return _agents.collapse(self.repo, name, summary=summary, model=model, message=message)
+        summarizer = None
+        if model is not None and summary is None:
+            from ..collapse_llm import model_summarizer
+
+            summarizer = model_summarizer(self.repo, model)
+        return _agents.collapse(self.repo, name, summary=summary, summarizer=summarizer, message=message)
 
     def expand(self, rev: str):
         return _agents.expand(self.repo, rev)

@@ -42,7 +42,7 @@ class BranchesMixin:
         also checks it out."""
         if switch:
             _branch.switch(self.repo, name, create_branch=True, start=start)
-            return _branch.info(self.repo, _branch.ref_of(name))
+            return _branch.info(self.repo, _branch.ref_of(name, self.repo.branch_prefix))
         return _branch.create(self.repo, name, start, force=force)
 
     def branches(self) -> list[_branch.BranchInfo]:
@@ -50,6 +50,9 @@ class BranchesMixin:
 
     def delete_branch(self, name: str, *, force: bool = False) -> _branch.BranchInfo:
         return _branch.delete(self.repo, name, force=force)
+
+    def rename_branch(self, old: str, new: str, *, force: bool = False) -> _branch.BranchInfo:
+        return _branch.rename(self.repo, old, new, force=force)
 
     def switch(self, name: str, *, create: bool = False, start: str | None = None):
         return _branch.switch(self.repo, name, create_branch=create, start=start)

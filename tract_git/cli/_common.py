@@ -98,7 +98,7 @@ def read_content(text: str | None, file: str | None, *, what: str = "content") -
             raise InvalidInputError(f"cannot read {file}: {e.strerror}") from None
         src = file
     else:
-        stdin = sys.stdin.buffer
+        stdin = getattr(sys.stdin, "buffer", sys.stdin)  # bytes, as given
         if text != "-" and file != "-" and sys.stdin is not None and sys.stdin.isatty():
             raise UsageError(f"no {what} given (pass it as an argument, with --file, or on stdin)")
         data = stdin.read()

@@ -5,7 +5,8 @@ with its tip, entry count and context tokens (from the token notes).  With
 NAME, create a branch at START (default HEAD); a branch is a plain
 refs/heads/NAME ref, so `git --git-dir STORE branch` agrees, and creating
 one copies nothing.  `-d` deletes a branch merged into HEAD, `-D` any branch
-but the current one.  Branch-scoped settings, pins and skips live in the
+but the current one; `-m OLD NEW` renames a branch (`-M` even over an
+existing NEW).  Branch-scoped settings, pins and skips live in the
 snapshot, so they follow the branch.
 """
 
@@ -31,6 +32,9 @@ tract branch -d explore
 tract branch -D dead-end
     Delete dead-end even though it is not merged.
 
+tract branch -m explore kept
+    Rename explore to kept.
+
 tract branch --json
     The list as JSON: name, commit, current, entries, tokens, subject.
 """
@@ -48,12 +52,24 @@ MAN_EXIT_STATUS = """
 @click.argument("start", required=False)
 @click.option("-d", "--delete", "delete", is_flag=True, help="Delete branch NAME (it must be merged into HEAD).")
 @click.option("-D", "force_delete", is_flag=True, help="Delete branch NAME even if it is not merged.")
+@click.option("-m", "--move", "move", is_flag=True, help="Rename branch NAME to START (OLD NEW).")
+@click.option("-M", "force_move", is_flag=True, help="Rename even if the new name exists.")
 @click.option("-f", "--force", is_flag=True, help="With NAME START: reset an existing branch to START.")
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 @pass_ctx
-def command(ctx, name, start, delete, force_delete, force, as_json):
+def command(ctx, name, start, delete, force_delete, move, force_move, force, as_json):
     """List, create or delete branches."""
     repo = ctx.repo()
+    if move or force_move:
+        if not name:
+            raise UsageError("branch rename needs the old and the new name")
+        old, new = (name, start) if start else (repo.head().short_branch, name)
+        if old is None:
+            raise UsageError("HEAD is detached: name the branch to rename (OLD NEW)")
+        bi = _branch.rename(repo, old, new, force=force_move)
+        if as_json:
+            emit_json(dict(bi.to_json(), renamed_from=old))
+        return
     if delete or force_delete:
         if not name or start:
             raise UsageError("branch name required (exactly one)" if not name else "too many arguments to delete")

@@ -53,7 +53,13 @@ def command(ctx, agent, summary, model, message, as_json):
         from ..errors import UsageError
 
         raise UsageError("--summary and --model cannot be used together")
-    res = _agents.collapse(ctx.repo(), agent, summary=summary, model=model, message=message)
+    repo = ctx.repo()
+    summarizer = None
+    if model is not None:
+        from ..collapse_llm import model_summarizer
+
+        summarizer = model_summarizer(repo, model)
+    res = _agents.collapse(repo, agent, summary=summary, summarizer=summarizer, message=message)
     if as_json:
         emit_json(res.to_json())
     else:

@@ -4,7 +4,8 @@ Kept: everything a branch, HEAD, the token notes (refs/notes/tract) or any
 refs/tract/* ref reaches; everything a reflog entry younger than the
 retention reaches (reset-away tips, undone commits and compresses, so
 `tract reset` can still bring them back); unreachable objects younger than
-the retention (in a cruft pack).  What a compress replaced stays as long as
+the retention (in a cruft pack).  Reflog entries of commits a branch still
+reaches are kept at least 90 days, so `tract undo` keeps working.  What a compress replaced stays as long as
 its summary's commit is reachable (it is that commit's parent).  The
 retention is --keep-days, else the store setting gc.keepDays, else 30
 days; 0 prunes every unreachable object now.

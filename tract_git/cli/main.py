@@ -91,6 +91,9 @@ def _print_error(err: TractError) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
+    from .. import tokens
+
+    tokens.BUILD_FAST_TABLE = True  # see tract_git.fasttokens
     prog = "git tract" if os.path.basename(sys.argv[0]).startswith("git-") else "tract"
     try:
         rv = cli.main(args=args, prog_name=prog, standalone_mode=False)

@@ -293,9 +293,11 @@ def _history_mode(repo: Repo) -> str:
     return v if v in ("link", "detach") else "link"
 
 
-def collapse(repo: Repo, agent: str, *, summary: str | None = None, model: str | None = None,
+def collapse(repo: Repo, agent: str, *, summary: str | None = None, summarizer=None,
              message: str | None = None, link: bool | None = None) -> CollapseResult:
-    """Add a collapse commit for ``agent`` to this context."""
+    """Add a collapse commit for ``agent`` to this context.  The account of
+    its work is ``summary``, else ``summarizer(agent, entries)`` (a model's:
+    see ``tract_git.collapse_llm``), else the offline summary."""
     check_name(agent)
     if repo.agent == agent:
         raise UsageError(f"cannot collapse agent '{agent}' into its own context")
@@ -317,8 +319,8 @@ def collapse(repo: Repo, agent: str, *, summary: str | None = None, model: str |
     output = final_output(work)
     commits = ai.commits or 0
     if summary is None:
-        if model is not None:
-            summary = _model_summary(repo, agent, work, model)
+        if summarizer is not None:
+            summary = summarizer(agent, work)
         else:
             summary = offline_summary(repo, work, commits)
     summary = summary.strip()
@@ -371,18 +373,6 @@ def _set_marker(repo: Repo, agent: str, commit: str) -> None:
             continue
         except TractError:  # e.g. a read-only store while listing
             return
-
-
-def _model_summary(repo: Repo, agent: str, work: list[Entry], model: str) -> str:
-    from .. import llm  # lazily: only a collapse with a model needs it
-
-    transcript = "\n\n".join(f"[{e.role}] {e.content}" for e in work if not e.skipped)
-    messages = [
-        {"role": "system", "content": "Summarize what this sub-agent did and found, in a few "
-                                      "sentences, for the agent that delegated the work to it."},
-        {"role": "user", "content": f"Sub-agent '{agent}' transcript:\n\n{transcript}"},
-    ]
-    return llm.complete(repo, messages, operation="collapse", model=model).text
 
 
 # ----------------------------------------------------------------- expand

@@ -7,7 +7,7 @@ settings, pins and skips live in the snapshot, so they follow the branch.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..errors import (
     BadRevisionError,
@@ -40,12 +40,14 @@ def check_name(name: str) -> str:
     return name
 
 
-def ref_of(name: str) -> str:
-    return name if name.startswith(HEADS) else HEADS + name
+def ref_of(name: str, prefix: str = HEADS) -> str:
+    """A branch name to its ref; ``prefix`` is the context's branch prefix
+    (``Repo.branch_prefix``: a sub-agent's branches live in its namespace)."""
+    return name if name.startswith(prefix) else prefix + name
 
 
-def short_name(ref: str) -> str:
-    return ref[len(HEADS):] if ref.startswith(HEADS) else ref
+def short_name(ref: str, prefix: str = HEADS) -> str:
+    return ref[len(prefix):] if ref.startswith(prefix) else ref
 
 
 @dataclass
@@ -55,7 +57,17 @@ class BranchInfo:
     current: bool
     entries: int
     tokens: int
-    subject: str
+    _repo: Repo | None = field(default=None, repr=False, compare=False)
+    _subject: str | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def subject(self) -> str:
+        """The tip's subject, read on first use (a commit that appended
+        thousands of entries has a long message)."""
+        if self._subject is None:
+            self._subject = self._repo.store.commit(self.commit).message.split("\n", 1)[0] \
+                if self._repo is not None else ""
+        return self._subject
 
     def to_json(self) -> dict:
         return {"name": self.name, "commit": self.commit, "current": self.current,
@@ -65,7 +77,7 @@ class BranchInfo:
 def create(repo: Repo, name: str, start: str | None = None, *, force: bool = False) -> BranchInfo:
     """Create branch ``name`` at ``start`` (default HEAD)."""
     check_name(name)
-    ref = ref_of(name)
+    ref = ref_of(name, repo.branch_prefix)
     target = repo.resolve(start)
     old = repo.store.read_ref(ref)
     if old is not None and not force:
@@ -81,20 +93,19 @@ def create(repo: Repo, name: str, start: str | None = None, *, force: bool = Fal
 def info(repo: Repo, ref: str) -> BranchInfo:
     commit = repo.store.read_ref(ref)
     if commit is None:
-        raise BranchNotFoundError(f"branch '{short_name(ref)}' not found")
+        raise BranchNotFoundError(f"branch '{short_name(ref, repo.branch_prefix)}' not found")
     note = repo.note(commit)
-    subject = repo.store.commit(commit).message.split("\n", 1)[0]
-    return BranchInfo(short_name(ref), commit, repo.head().branch == ref, note.entries,
-                      note.context_tokens, subject)
+    return BranchInfo(short_name(ref, repo.branch_prefix), commit, repo.head().branch == ref, note.entries,
+                      note.context_tokens, repo)
 
 
 def list_branches(repo: Repo) -> list[BranchInfo]:
-    return [info(repo, ref) for ref, _ in repo.store.list_refs(HEADS)]
+    return [info(repo, ref) for ref, _ in repo.store.list_refs(repo.branch_prefix)]
 
 
 def delete(repo: Repo, name: str, *, force: bool = False) -> BranchInfo:
     """Delete a branch; without ``force`` only when it is merged into HEAD."""
-    ref = ref_of(name)
+    ref = ref_of(name, repo.branch_prefix)
     commit = repo.store.read_ref(ref)
     if commit is None:
         raise BranchNotFoundError(f"branch '{name}' not found")
@@ -115,6 +126,34 @@ def delete(repo: Repo, name: str, *, force: bool = False) -> BranchInfo:
     return bi
 
 
+def rename(repo: Repo, old: str, new: str, *, force: bool = False) -> BranchInfo:
+    """Rename branch ``old`` to ``new`` (HEAD follows if it was on ``old``).
+    The new ref starts a reflog of its own; the old one's is dropped, as in
+    git."""
+    check_name(new)
+    oref, nref = ref_of(old), ref_of(new)
+    commit = repo.store.read_ref(oref)
+    if commit is None:
+        raise BranchNotFoundError(f"branch '{old}' not found")
+    st = opstate.load(repo)
+    if st is not None and st.get("branch") == oref:
+        raise BranchDeleteRefusedError(f"cannot rename branch '{old}': a {st.get('op')} is in progress on it")
+    if oref == nref:
+        return info(repo, nref)
+    existing = repo.store.read_ref(nref)
+    if existing is not None and not force:
+        raise BranchExistsError(f"a branch named '{new}' already exists")
+    if existing is not None and repo.head().branch == nref:
+        raise BranchDeleteRefusedError(f"cannot force update the current branch '{new}'")
+    was_current = repo.head().branch == oref
+    msg = f"branch: renamed {oref} to {nref}"
+    repo.store.update_ref(nref, commit, existing, msg)
+    if was_current:
+        repo.store.set_head(nref, msg)
+    repo.store.delete_ref(oref, commit)
+    return info(repo, nref)
+
+
 @dataclass
 class SwitchResult:
     branch: str
@@ -128,7 +167,7 @@ class SwitchResult:
 def switch(repo: Repo, name: str, *, create_branch: bool = False, start: str | None = None) -> SwitchResult:
     """Point HEAD at branch ``name`` (creating it at ``start`` first)."""
     opstate.require_none(repo)
-    ref = ref_of(name)
+    ref = ref_of(name, repo.branch_prefix)
     if create_branch:
         create(repo, name, start)
     elif start is not None:
@@ -140,5 +179,5 @@ def switch(repo: Repo, name: str, *, create_branch: bool = False, start: str | N
         if repo.store.read_ref(ref) is None:
             raise BadRevisionError(f"invalid reference: {name}",
                                    hints=(f"to create it, run 'tract switch -c {name}'",))
-    repo.store.set_head(ref)
+    repo.set_head(ref)
     return SwitchResult(name, repo.store.read_ref(ref), create_branch)

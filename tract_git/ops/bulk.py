@@ -134,7 +134,9 @@ def append_many(repo: Repo, entries: list[Entry], *, op: str = "append",
             delay = min(delay * 2, 0.05)
             continue
         try:
-            store.add_note_blobs({c: fastimport.blob_id(d) for c, d in zip(commits, note_data)})
+            # the note blobs are already in the pack: libgit2 finds them
+            # there and writes no loose copy; this adds one notes commit
+            store.add_notes({c: d.decode("utf-8") for c, d in zip(commits, note_data)})
         except RefUpdateError:
             pass  # notes are recomputed on demand; the commits have landed
         repo._note_cache[commits[-1]] = notes[-1]

@@ -69,6 +69,11 @@ BRANCH_KEYS["compile.strategy"] = _compile_strategy
 BRANCH_KEYS["compress.keepLast"] = _non_negative_int
 
 _SECRET_RE = re.compile(r"(api[_-]?key|secret|password|passwd|credential|auth[_-]?token|bearer)", re.I)
+#: values shaped like well-known API keys and tokens (as the sample
+#: pre-commit hook checks content)
+_SECRET_VALUE_RE = re.compile(
+    r"sk-(ant-|proj-)?[A-Za-z0-9_-]{20,}|AKIA[0-9A-Z]{16}|gh[pousr]_[A-Za-z0-9]{36}"
+    r"|xox[abprs]-[A-Za-z0-9-]{10,}|AIza[0-9A-Za-z_-]{35}|-----BEGIN ([A-Z]+ )?PRIVATE KEY-----")
 _KEY_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9-]*(\.[a-zA-Z0-9][a-zA-Z0-9_.-]*)?$")
 
 
@@ -138,6 +143,11 @@ def set_value(repo: Repo, key: str, value: str | None) -> ConfigValue | CommitRe
         return repo.commit_loop(build, op="config")
     if key in ("formatVersion",):
         raise ConfigError(f"'{key}' is managed by tract")
+    if value is not None and _SECRET_VALUE_RE.search(value):
+        raise ConfigError(
+            f"refusing to store the value of '{key}': it looks like an API key or token",
+            hints=("pass API keys as arguments or environment variables (e.g. OPENAI_API_KEY)",),
+        )
     if value is None:
         if not repo.store.unset_config(f"tract.{key}"):
             raise NothingToDoError(f"'{key}' is not set")

@@ -6,7 +6,9 @@ What is kept (never pruned):
   notes), ``refs/tract/*`` (agents, proposals, archives, kept refs) and HEAD;
 * everything reachable from a reflog entry younger than the retention
   (``gc.keepDays``, default 30): reset-away tips, undone commits and undone
-  compresses can be brought back with ``tract reset`` until then;
+  compresses can be brought back with ``tract reset`` until then (reflog
+  entries of commits still reachable are kept at least 90 days, so undo
+  keeps working);
 * unreachable objects younger than the retention (in a cruft pack).
 
 Collapsed sub-agents: with ``tract.agents.history = detach`` a collapse

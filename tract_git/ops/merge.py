@@ -72,7 +72,7 @@ def merge(repo: Repo, rev: str, *, strategy: str = "ours-first", message: str | 
     opstate.require_none(repo)
     branch, ours = _head_branch(repo)
     try:
-        theirs = repo.store.resolve(rev)
+        theirs = repo.resolve(rev)
     except BadRevisionError:
         raise BadRevisionError(f"{rev} - not something we can merge") from None
     short = branch[len("refs/heads/"):] if branch.startswith("refs/heads/") else branch

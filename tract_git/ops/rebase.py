@@ -22,7 +22,7 @@ def rebase(repo: Repo, upstream: str) -> sequencer.SequenceResult:
                                 hints=("switch to a branch first: tract switch NAME",))
     ours = repo.resolve(None)
     try:
-        onto = repo.store.resolve(upstream)
+        onto = repo.resolve(upstream)
     except BadRevisionError:
         raise BadRevisionError(f"invalid upstream '{upstream}'") from None
     from . import opstate

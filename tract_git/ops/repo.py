@@ -19,7 +19,6 @@ from ..errors import (
 )
 from ..model import Entry
 from ..store import codec
-from ..store import locks as _locks
 from ..store.hooks import HookRunner
 from ..store.repo import (
     AGENTS_PREFIX,
@@ -343,7 +342,7 @@ class Repo:
             raise pos_error
         # a commit that touched an entry
         try:
-            rc = self.store.resolve(ref)
+            rc = self.resolve(ref)
         except BadRevisionError:
             raise UnknownEntryError(f"unknown entry '{ref}'") from None
         cd = self.store.commit(rc)
@@ -443,8 +442,6 @@ class Repo:
                 delay = min(delay * 2, 0.05)
                 continue
             except RefLockedError:
-                if _locks.recover(store.path, [target_ref]):
-                    continue  # a dead writer's lock: removed, try again at once
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(random.uniform(delay / 2, delay))

@@ -12,7 +12,7 @@ from .repo import Repo
 def revert(repo: Repo, revs: list[str]) -> sequencer.SequenceResult:
     if not revs:
         raise UsageError("nothing to revert: give one or more commits")
-    commits = [repo.store.resolve(r) for r in revs]
+    commits = [repo.resolve(r) for r in revs]
     head = repo.resolve(None)
     what = ", ".join(c[:7] for c in commits)
     return sequencer.start(repo, "revert", [("revert", c) for c in commits], head, what=what)

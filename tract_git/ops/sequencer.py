@@ -68,7 +68,8 @@ def start(repo: Repo, op: str, steps: list[tuple[str, str]], onto: str | None, *
     opstate.require_none(repo)
     head = repo.head()
     state = {
-        "op": op, "what": what, "branch": head.branch, "orig_head": head.commit, "work": onto, "onto": onto,
+        "op": op, "what": what, "title": what, "branch": head.branch, "orig_head": head.commit,
+        "work": onto, "onto": onto,
         "todo": [list(s) for s in steps], "picked": [], "skipped": [],
         "allow_empty_result": allow_empty_result,
     }
@@ -129,7 +130,7 @@ def _run(repo: Repo, state: dict) -> SequenceResult:
             opstate.save(repo, dict(
                 state, work=work, todo=[list(s) for s in todo], picked=[list(x) for x in picked],
                 skipped=[list(x) for x in skipped], current=[action, cid],
-                what=f"{state.get('what', '')} (stopped at {cid[:7]} {subject})".strip(),
+                what=f"{state.get('title', '')} (stopped at {cid[:7]} {subject})".strip(),
                 ours_tree=work_tree, changes=p.changes, removed=p.removed, added=sorted(p.added),
                 settings=p.settings,
                 conflicts=[dict(x.to_state(), resolution=None) for x in p.conflicts],
@@ -157,7 +158,7 @@ def _run(repo: Repo, state: dict) -> SequenceResult:
 def _reflog_message(op: str, state: dict, new: str) -> str:
     if op == "rebase":
         return f"rebase (finish): {state['branch'] or 'HEAD'} onto {state.get('onto', new)[:12]}"
-    return f"{op}: {state.get('what') or new[:7]}"
+    return f"{op}: {state.get('title') or new[:7]}"
 
 
 def _short(branch: str | None) -> str | None:

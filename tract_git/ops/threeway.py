@@ -101,6 +101,14 @@ def keys_between(a: str | None, b: str | None, n: int) -> list[str]:
     None); bisects, so keys stay short."""
     if n <= 0:
         return []
+    if a is not None and b is not None and not a < b:
+        # two entries share a key (both sides moved an entry into the same
+        # gap): no key fits between; place after ``a`` in its fraction space
+        out, k = [], a
+        for _ in range(n):
+            k = _keys.between(k, _keys.int_key(_keys.split(k)[0] + 1))
+            out.append(k)
+        return out
     if b is None:
         out, k = [], a
         for _ in range(n):
@@ -147,12 +155,12 @@ class _Ours:
     def state(self, eid: str, b: Item | None, t: Item | None) -> Item | None:
         """Ours' item for an entry (None: ours does not have it)."""
         if self._diff is None:
+            if b is None and self.ids is not None and eid not in self.ids:
+                return None  # a new entry ours cannot have
             probe = b or t
             found = treediff.item_by_name(self.repo.store, self.tree, probe.name)  # type: ignore[union-attr]
             if found is not None:
                 return found
-            if b is None and self.ids is not None and t.id not in self.ids:  # type: ignore[union-attr]
-                return None
         d = self.diff()
         if eid in d:
             return d[eid][1]
@@ -311,6 +319,8 @@ def _merge_settings(repo: Repo, p: Plan, base_tree, ours_tree, theirs_tree) -> N
     store = repo.store
     if theirs_tree is None:
         return
+    if treediff.settings_id(store, theirs_tree) == treediff.settings_id(store, base_tree):
+        return  # theirs did not touch the settings
     t = store.read_settings(theirs_tree)
     b = store.read_settings(base_tree) if base_tree else {}
     if t == b:

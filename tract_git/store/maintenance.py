@@ -76,6 +76,15 @@ def run_git(path: str, *args: str, stderr_to_terminal: bool = False) -> str:
     return p.stdout
 
 
+def git_version(path: str) -> tuple[int, ...]:
+    out = run_git(path, "version")  # "git version 2.39.5"
+    nums = []
+    for part in out.split()[-1].split(".")[:3]:
+        digits = "".join(ch for ch in part if ch.isdigit())
+        nums.append(int(digits or 0))
+    return tuple(nums)
+
+
 def expire_spec(keep_days: float) -> str:
     """A git approxidate for "``keep_days`` days ago" ("now" for 0)."""
     if keep_days <= 0:
@@ -102,7 +111,9 @@ def gc(path: str, keep_days: float, *, progress=None, git_progress: bool = False
     run_git(path, "reflog", "expire", f"--expire={reach}", f"--expire-unreachable={when}", "--all")
     say("packing and pruning objects")
     args = ["-c", f"gc.reflogExpire={reach}", "-c", f"gc.reflogExpireUnreachable={when}",
-            "-c", "gc.autoDetach=false", "gc", f"--prune={when}", "--cruft"]
+            "-c", "gc.autoDetach=false", "gc", f"--prune={when}"]
+    if git_version(path) >= (2, 37):
+        args.append("--cruft")  # older gits keep recent unreachable objects loose instead
     if not git_progress:
         args.append("--quiet")
     run_git(path, *args, stderr_to_terminal=git_progress)

@@ -343,7 +343,6 @@ class Store:
         repo = self.repo
         out: list[Item] = []
         append = out.append
-        new = object.__new__
         for b in msg:
             if b.filemode != TREE:  # not ours (a commit made by plain git)
                 continue
@@ -354,11 +353,7 @@ class Store:
                     continue
                 if e.filemode != BLOB:
                     continue
-                # Item(key, eid, role, blob) without the frozen __init__'s
-                # four object.__setattr__ calls (10,000 items per compile)
-                it = new(Item)
-                it.__dict__.update(key=key, id=eid, role=role, blob=str(e.id))
-                append(it)
+                append(Item(key, eid, role, str(e.id)))
         return out
 
     def last_item(self, tree: str | None) -> Item | None:
@@ -596,7 +591,17 @@ class Store:
 
     def update_ref(self, name: str, new: str, old: str | None, message: str) -> None:
         """Compare-and-swap: move ``name`` from ``old`` to ``new``; ``old``
-        None means the ref must not exist yet.  Writes the reflog."""
+        None means the ref must not exist yet.  Writes the reflog.  A lock
+        left by a dead writer is removed and the update tried again (see
+        ``store.locks``); a live writer's lock raises ``RefLockedError``."""
+        try:
+            self._update_ref(name, new, old, message)
+        except RefLockedError:
+            if not _locks.recover(self.path, [name]):
+                raise
+            self._update_ref(name, new, old, message)
+
+    def _update_ref(self, name: str, new: str, old: str | None, message: str) -> None:
         repo = self.repo
         try:
             if old is None:
@@ -622,6 +627,14 @@ class Store:
             raise _wrap_write_error(e, f"ref {name}") from None
 
     def update_head_detached(self, new: str, old: str, message: str, name: str = "HEAD") -> None:
+        try:
+            self._update_head_detached(new, old, message, name)
+        except RefLockedError:
+            if not _locks.recover(self.path, [name]):
+                raise
+            self._update_head_detached(new, old, message, name)
+
+    def _update_head_detached(self, new: str, old: str, message: str, name: str) -> None:
         try:
             ref = self.repo.lookup_reference(name)
             if ref.type == _SYMBOLIC or str(ref.target) != old:
@@ -744,18 +757,6 @@ class Store:
             blobs = {c: repo.create_blob(text.encode("utf-8")) for c, text in notes.items()}
         except (pygit2.GitError, OSError) as e:
             raise _wrap_write_error(e, "notes") from None
-        self.add_note_blobs({c: str(b) for c, b in blobs.items()}, message=message, retries=retries,
-                            lock_timeout=lock_timeout)
-
-    def add_note_blobs(self, blobs: dict[str, str], *, message: str = "Notes added by tract",
-                       retries: int = 200, lock_timeout: float | None = None) -> None:
-        """Like :meth:`add_notes` for notes already written as blobs
-        (commit id -> blob id), e.g. in a pack by a bulk import: one notes
-        commit for all of them."""
-        if not blobs:
-            return
-        repo = self.repo
-        blobs = {c: pygit2.Oid(hex=b) for c, b in blobs.items()}
         delay = 0.0005
         deadline = None if lock_timeout is None else time.monotonic() + lock_timeout
         for attempt in range(retries):
@@ -771,8 +772,6 @@ class Store:
                 self.update_ref(NOTES_REF, str(commit), tip, "notes: " + message)
                 return
             except (RefRaceError, RefLockedError) as e:
-                if isinstance(e, RefLockedError) and _locks.recover(self.path, [NOTES_REF]):
-                    continue
                 if isinstance(e, RefLockedError) and deadline is not None and time.monotonic() > deadline:
                     raise
                 time.sleep(delay)
@@ -827,9 +826,7 @@ class Store:
             try:
                 self.update_ref(NOTES_REF, new, ours, "notes: " + message)
                 return new
-            except (RefRaceError, RefLockedError) as e:
-                if isinstance(e, RefLockedError):
-                    _locks.recover(self.path, [NOTES_REF])
+            except (RefRaceError, RefLockedError):
                 time.sleep(0.002)
         raise RefUpdateError(f"could not update {NOTES_REF}: too many concurrent writers")
 

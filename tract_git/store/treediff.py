@@ -14,7 +14,7 @@ import re
 import pygit2
 
 from . import keys as _keys
-from .repo import MSG_DIR, CommitData, Item, Store, parse_item_name
+from .repo import MSG_DIR, SETTINGS_FILE, CommitData, Item, Store, parse_item_name
 
 
 def _msg(store: Store, tree: str | None):
@@ -72,6 +72,16 @@ def diff_items(store: Store, a: str | None, b: str | None) -> tuple[list[Item], 
         removed += r
         added += a
     return removed, added
+
+
+def settings_id(store: Store, tree: str | None) -> str | None:
+    """The id of a snapshot's settings file (None: no settings)."""
+    if tree is None:
+        return None
+    try:
+        return str(store.repo[tree][SETTINGS_FILE].id)
+    except KeyError:
+        return None
 
 
 def item_by_name(store: Store, tree: str | None, name: str) -> Item | None:
