@@ -90,7 +90,8 @@ def test_every_commit_kind_has_a_note(t, git):
 def _offline_env(tmp_path):
     empty = tmp_path / "no-bpe"
     empty.mkdir(exist_ok=True)
-    return dict(OFFLINE, TIKTOKEN_CACHE_DIR=str(empty))
+    # no BPE file and no fast-token table built from one (tract_git.fasttokens)
+    return dict(OFFLINE, TIKTOKEN_CACHE_DIR=str(empty), XDG_CACHE_HOME=str(empty))
 
 
 def test_offline_fallback_is_labelled_approximation(run_tract, cli, tmp_path, git, fsck):
