@@ -263,3 +263,23 @@ def test_chat_stream_error_is_raised_and_nothing_written(tm, fake_llm):
     assert str(ei.value) == "model call failed: openai/gpt-4o-mini: authentication failed (HTTP 401): fake error 401"
     assert s.result is None
     assert state(tm.path) == before
+
+
+def test_turns_send_what_compile_gives_under_a_branch_budget(tm, fake_llm):
+    from tract_git.errors import BudgetError
+
+    tm.system("sys", priority="pinned")
+    for i in range(6):
+        tm.user(f"message number {i} " + "word " * 20)
+    tm.config("budget", "80")
+    tm.config("compile.strategy", "window")
+    expected = tm.compile_budget().to_openai()
+    assert len(expected) < 7  # the window dropped the oldest
+    tm.chat("latest?")
+    assert fake_llm.last["messages"] == expected + [{"role": "user", "content": "latest?"}]
+    tm.config("compile.strategy", "full")
+    before = state(tm.path)
+    n = len(fake_llm.requests)
+    with pytest.raises(BudgetError):
+        tm.generate()
+    assert len(fake_llm.requests) == n and state(tm.path) == before

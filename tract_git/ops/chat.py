@@ -162,13 +162,33 @@ def _seed_compile(repo: Repo, ctx: _compile.CompileResult, landed: list[CommitRe
     repo.compile_cache[("full", last.tree)] = seeded
 
 
+def context(repo: Repo) -> _compile.CompileResult:
+    """What a turn sends: what ``tract compile`` gives at HEAD.  With a
+    branch ``budget`` that is the budgeted compile (``compile.strategy``
+    full, window or compress: a context over budget under ``full`` is a
+    ``BudgetError`` before any call; ``compress`` may land a compress
+    commit first, with the compress model when one is configured)."""
+    head = repo.head()
+    if head.commit is None or repo.settings(head.commit).get("budget") is None:
+        return _compile.compile(repo)
+    from . import budget as _budget
+
+    summarizer = None
+    if repo.settings(head.commit).get("compile.strategy") == "compress":
+        from ..compress_llm import model_summarizer, wants_model
+
+        if wants_model(repo):
+            summarizer = model_summarizer(repo)
+    return _budget.compile_budget(repo, summarizer=summarizer)
+
+
 def chat(repo: Repo, text: str, *, model: str | None = None, tools: list | None = None,
          type: str = "", name: str | None = None, message: str | None = None,
          on_text=None, **params) -> ChatResult:
     """Send the context plus a new user message; commit both the message
     and the reply once the model has answered."""
     user = Entry(role="user", content=text, type=type, name=name).validated()
-    ctx = _compile.compile(repo)
+    ctx = context(repo)
     msg = {"role": "user", "content": user.content}
     if user.name:
         msg["name"] = user.name
@@ -186,7 +206,7 @@ def generate(repo: Repo, *, model: str | None = None, tools: list | None = None,
              message: str | None = None, on_text=None, **params) -> ChatResult:
     """The model's reply to the context at HEAD, committed.  A failure
     writes nothing, so calling it again is a clean retry."""
-    ctx = _compile.compile(repo)
+    ctx = context(repo)
     if not ctx.messages:
         raise LLMError("nothing to generate from: the context is empty",
                        hints=("add a message first, e.g. tract user 'hello'",))
