@@ -12,7 +12,7 @@ import click
 
 from ..ops import cherry_pick as _cp
 from ._common import pass_ctx
-from ._seqcmd import pick_action
+from ._seqcmd import run_sequence, sequence_options
 from ._seqrender import sequence
 
 MAN_EXAMPLES = """
@@ -36,21 +36,11 @@ MAN_EXIT_STATUS = """
 
 @click.command("cherry-pick", help=__doc__)
 @click.argument("revs", nargs=-1)
-@click.option("--continue", "cont", is_flag=True, help="Go on after resolving the conflicts.")
-@click.option("--skip", is_flag=True, help="Drop the commit that stopped and go on.")
-@click.option("--abort", is_flag=True, help="Give up; the branch stays where it was.")
-@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+@sequence_options
 @pass_ctx
 def command(ctx, revs, cont, skip, abort, as_json):
     """Apply the changes of existing commits onto HEAD."""
     repo = ctx.repo()
-    action = pick_action(revs, cont, skip, abort)
-    if action == "continue":
-        res = _cp.cont(repo)
-    elif action == "skip":
-        res = _cp.skip(repo)
-    elif action == "abort":
-        res = _cp.abort(repo)
-    else:
-        res = _cp.cherry_pick(repo, list(revs))
+    res = run_sequence(_cp, repo, list(revs), cont, skip, abort,
+                       lambda: _cp.cherry_pick(repo, list(revs)))
     sequence(res, as_json, "tract cherry-pick")

@@ -19,7 +19,7 @@ import click
 
 from ..ops import rebase as _rebase
 from ._common import pass_ctx
-from ._seqcmd import pick_action
+from ._seqcmd import run_sequence, sequence_options
 from ._seqrender import sequence
 
 MAN_EXAMPLES = """
@@ -50,25 +50,19 @@ MAN_EXIT_STATUS = """
 
 @click.command("rebase", help=__doc__)
 @click.argument("upstream", required=False)
-@click.option("--continue", "cont", is_flag=True, help="Go on after resolving the conflicts.")
-@click.option("--skip", is_flag=True, help="Drop the commit that stopped and go on.")
-@click.option("--abort", is_flag=True, help="Give up; the branch stays where it was.")
-@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+@sequence_options
 @pass_ctx
 def command(ctx, upstream, cont, skip, abort, as_json):
     """Replay the current branch's commits onto UPSTREAM."""
     repo = ctx.repo()
-    action = pick_action([upstream] if upstream else [], cont, skip, abort)
-    if action == "continue":
-        res = _rebase.cont(repo)
-    elif action == "skip":
-        res = _rebase.skip(repo)
-    elif action == "abort":
-        res = _rebase.abort(repo)
-    else:
-        if not upstream:
-            from ..errors import UsageError
-
-            raise UsageError("no upstream given")
-        res = _rebase.rebase(repo, upstream)
+    res = run_sequence(_rebase, repo, [upstream] if upstream else [], cont, skip, abort,
+                       lambda: _start(repo, upstream))
     sequence(res, as_json, "tract rebase")
+
+
+def _start(repo, upstream):
+    if not upstream:
+        from ..errors import UsageError
+
+        raise UsageError("no upstream given")
+    return _rebase.rebase(repo, upstream)

@@ -11,7 +11,7 @@ import click
 
 from ..ops import revert as _revert
 from ._common import pass_ctx
-from ._seqcmd import pick_action
+from ._seqcmd import run_sequence, sequence_options
 from ._seqrender import sequence
 
 MAN_EXAMPLES = """
@@ -32,21 +32,11 @@ MAN_EXIT_STATUS = """
 
 @click.command("revert", help=__doc__)
 @click.argument("revs", nargs=-1)
-@click.option("--continue", "cont", is_flag=True, help="Go on after resolving the conflicts.")
-@click.option("--skip", is_flag=True, help="Drop the commit that stopped and go on.")
-@click.option("--abort", is_flag=True, help="Give up; the branch stays where it was.")
-@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+@sequence_options
 @pass_ctx
 def command(ctx, revs, cont, skip, abort, as_json):
     """Undo the changes of existing commits with new commits."""
     repo = ctx.repo()
-    action = pick_action(revs, cont, skip, abort)
-    if action == "continue":
-        res = _revert.cont(repo)
-    elif action == "skip":
-        res = _revert.skip(repo)
-    elif action == "abort":
-        res = _revert.abort(repo)
-    else:
-        res = _revert.revert(repo, list(revs))
+    res = run_sequence(_revert, repo, list(revs), cont, skip, abort,
+                       lambda: _revert.revert(repo, list(revs)))
     sequence(res, as_json, "tract revert")

@@ -7,6 +7,7 @@ import difflib
 from dataclasses import dataclass, field
 
 from ..model import Entry
+from .lis import longest_increasing
 from .repo import Repo
 
 
@@ -88,26 +89,7 @@ def _moved_ids(old_ids: list[str], new_ids: list[str]) -> set[str]:
     a = [i for i in old_ids if i in common]
     pos_in_a = {i: n for n, i in enumerate(a)}
     seq = [pos_in_a[i] for i in new_ids if i in common]
-    # longest increasing subsequence (patience), keep the ids in it
-    import bisect
-
-    tails: list[int] = []
-    tails_idx: list[int] = []
-    prev = [-1] * len(seq)
-    for n, v in enumerate(seq):
-        k = bisect.bisect_left(tails, v)
-        if k == len(tails):
-            tails.append(v)
-            tails_idx.append(n)
-        else:
-            tails[k] = v
-            tails_idx[k] = n
-        prev[n] = tails_idx[k - 1] if k > 0 else -1
-    keep = set()
-    n = tails_idx[-1] if tails_idx else -1
-    while n >= 0:
-        keep.add(a[seq[n]])
-        n = prev[n]
+    keep = {a[seq[n]] for n in longest_increasing(seq)}
     return common - keep
 
 

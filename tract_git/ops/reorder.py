@@ -10,12 +10,12 @@ before the message it answers, the system instruction leaving the front.
 
 from __future__ import annotations
 
-import bisect
 from dataclasses import dataclass, field
 
 from ..errors import NothingToDoError, ReorderRefusedError, UsageError
 from ..model import Entry
 from ..store.repo import Item
+from .lis import longest_increasing
 from .repo import Change, CommitResult, Repo
 from .threeway import item_name, keys_between
 
@@ -72,34 +72,12 @@ def conversation_problems(entries: list[Entry], order: list[str]) -> list[str]:
     return problems
 
 
-def _lis_keep(keys: list[str]) -> set[int]:
-    """Indexes of a longest strictly increasing run of ``keys``."""
-    tails: list[str] = []
-    tails_idx: list[int] = []
-    prev = [-1] * len(keys)
-    for n, k in enumerate(keys):
-        j = bisect.bisect_left(tails, k)
-        if j == len(tails):
-            tails.append(k)
-            tails_idx.append(n)
-        else:
-            tails[j] = k
-            tails_idx[j] = n
-        prev[n] = tails_idx[j - 1] if j > 0 else -1
-    keep = set()
-    n = tails_idx[-1] if tails_idx else -1
-    while n >= 0:
-        keep.add(n)
-        n = prev[n]
-    return keep
-
-
 def rekey(items: list[Item], order: list[str]) -> dict[str, str | None]:
     """Tree changes that put ``items`` in ``order`` (ids): keep the keys of
     a longest increasing run, give the others keys between neighbours."""
     by_id = {i.id: i for i in items}
     seq = [by_id[i] for i in order]
-    keep = _lis_keep([i.key for i in seq])
+    keep = longest_increasing([i.key for i in seq])
     changes: dict[str, str | None] = {}
     n = 0
     while n < len(seq):

@@ -62,6 +62,17 @@ def _message(repo: Repo, action: str, c, op: str) -> str:
                           + [("Tract-Entry", i) for i in ids])
 
 
+def start_revs(repo: Repo, op: str, action: str, revs: list[str]) -> "SequenceResult":
+    """Cherry-pick and revert: one ``action`` step per revision, onto HEAD."""
+    if not revs:
+        from ..errors import UsageError
+
+        raise UsageError(f"nothing to {op}: give one or more commits")
+    commits = [repo.resolve(r) for r in revs]
+    return start(repo, op, [(action, c) for c in commits], repo.resolve(None),
+                 what=", ".join(c[:7] for c in commits))
+
+
 def start(repo: Repo, op: str, steps: list[tuple[str, str]], onto: str | None, *,
           what: str = "", allow_empty_result: bool = False) -> SequenceResult:
     """Begin a sequence of ``(pick|revert, commit)`` steps on ``onto``."""

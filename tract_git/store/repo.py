@@ -293,7 +293,12 @@ class Store:
             return default
 
     def _local_config(self):
-        return pygit2.Config(os.path.join(self.path, "config"))
+        # one Config object per store: libgit2 re-reads the file when it
+        # changed, so this stays current without reopening it on every read
+        cfg = self.__dict__.get("_local_cfg")
+        if cfg is None:
+            cfg = self._local_cfg = pygit2.Config(os.path.join(self.path, "config"))
+        return cfg
 
     def set_config(self, key: str, value: str) -> None:
         self._locked_write(lambda: self._set_config(key, value), ["config"])
