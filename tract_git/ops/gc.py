@@ -81,6 +81,7 @@ def gc(repo: Repo, *, keep_days: float | None = None, progress=None,
 
     pruned = prune_agents(repo)
     _m.gc(repo.path, keep_days, progress=progress, git_progress=git_progress)
+    repo.store.refresh()  # packs were rewritten and objects pruned
     # the notes of the commits gc pruned go too (one new notes commit,
     # packed with the few objects it brings)
     notes_pruned = repo.store.prune_notes()

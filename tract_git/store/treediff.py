@@ -3,31 +3,34 @@ snapshot trees differ in (comparing buckets by id, so the cost follows the
 size of the change, not of the context), one entry by name, the entries
 after a key, and the commits of a range.
 
-Store layer: the only pygit2 user here is ``store.repo``; callers get
-``Item`` values and hex ids.
+Store layer: trees are read as git's bytes through the store (see
+:mod:`.odb`); callers get ``Item`` values and hex ids.
 """
 
 from __future__ import annotations
 
 import re
 
-import pygit2
-
 from . import keys as _keys
-from .repo import MSG_DIR, SETTINGS_FILE, CommitData, Item, Store, parse_item_name
+from .repo import SETTINGS_FILE, CommitData, Item, Store, parse_item_name
 
 
-def _msg(store: Store, tree: str | None):
+def _msg(store: Store, tree: str | None) -> dict | None:
+    """The parsed ``msg/`` tree (bucket name -> entry bytes)."""
     if tree is None:
         return None
     return store._msg_tree(tree)
+
+
+def _tree_oid(ent: bytes) -> bytes:
+    return ent[-20:]
 
 
 _RAW_ENTRY = re.compile(rb"(\d+) ([^\0]+)\0(.{20})", re.S)
 
 
 def _bucket_items(store: Store, bucket_oid) -> set[tuple[str, str]]:
-    return {(e.name, str(e.id)) for e in store.repo[bucket_oid]}
+    return {(n.decode(), e[-20:].hex()) for n, e in store._tree_entries(bucket_oid, copy=False).items()}
 
 
 def _raw_items(data: bytes) -> list[Item]:
@@ -63,10 +66,10 @@ def diff_items(store: Store, a: str | None, b: str | None) -> tuple[list[Item], 
     if a == b:
         return [], []
     ma, mb = _msg(store, a), _msg(store, b)
-    if ma is not None and mb is not None and ma.id == mb.id:
+    if ma is not None and mb is not None and ma == mb:
         return [], []
-    ba = {e.name: e.id for e in ma} if ma is not None else {}
-    bb = {e.name: e.id for e in mb} if mb is not None else {}
+    ba = {n: _tree_oid(e) for n, e in ma.items()} if ma is not None else {}
+    bb = {n: _tree_oid(e) for n, e in mb.items()} if mb is not None else {}
     removed: list[Item] = []
     added: list[Item] = []
     for name in sorted(set(ba) | set(bb)):
@@ -83,21 +86,22 @@ def settings_id(store: Store, tree: str | None) -> str | None:
     """The id of a snapshot's settings file (None: no settings)."""
     if tree is None:
         return None
-    try:
-        return str(store.repo[tree][SETTINGS_FILE].id)
-    except KeyError:
-        return None
+    e = store._tree_entries(tree, copy=False).get(SETTINGS_FILE.encode())
+    return None if e is None else e[-20:].hex()
 
 
 def item_by_name(store: Store, tree: str | None, name: str) -> Item | None:
     """The item called ``name`` (``<key>-<id>-<role>``) in a snapshot, if any."""
     if tree is None:
         return None
-    try:
-        e = store.repo[tree][f"{MSG_DIR}/{_keys.bucket(name)}/{name}"]
-    except KeyError:
+    msg = _msg(store, tree)
+    be = msg.get(_keys.bucket(name).encode()) if msg is not None else None
+    if be is None:
         return None
-    return parse_item_name(name, str(e.id))
+    e = store._tree_entries(be[-20:], copy=False).get(name.encode())
+    if e is None or e.startswith(b"40000 "):
+        return None
+    return parse_item_name(name, e[-20:].hex())
 
 
 def items_after(store: Store, tree: str | None, key: str | None) -> list[Item]:
@@ -108,13 +112,13 @@ def items_after(store: Store, tree: str | None, key: str | None) -> list[Item]:
         return []
     if key is None:
         return store.read_items(tree)  # type: ignore[arg-type]
-    kb = _keys.bucket(key)
+    kb = _keys.bucket(key).encode()
     out: list[Item] = []
-    for i in range(len(msg) - 1, -1, -1):
-        be = msg[i]
-        if be.name < kb:
+    for bname, be in reversed(msg.items()):
+        if bname < kb:
             break
-        chunk = [parse_item_name(e.name, str(e.id)) for e in store.repo[be.id]]
+        chunk = [parse_item_name(n.decode(), e[-20:].hex())
+                 for n, e in store._tree_entries(be[-20:], copy=False).items()]
         out[:0] = [it for it in chunk if it.key > key]
     return out
 
@@ -122,6 +126,8 @@ def items_after(store: Store, tree: str | None, key: str | None) -> list[Item]:
 def commits_between(store: Store, tip: str, hide: list[str]) -> list[CommitData]:
     """Commits reachable from ``tip`` and not from any of ``hide``, oldest
     first (topological), as ``git rev-list --reverse --topo-order``."""
+    import pygit2
+
     w = store.repo.walk(pygit2.Oid(hex=tip), pygit2.GIT_SORT_TOPOLOGICAL | pygit2.GIT_SORT_REVERSE)
     for h in hide:
         if h:

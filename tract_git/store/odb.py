@@ -1,0 +1,667 @@
+"""Git's object database and refs, read and written in plain Python.
+
+Why not libgit2 for these: on the machines tract runs on, ``import pygit2``
+costs ~90 ms of a CLI command's budget, and every object libgit2 writes
+costs a rescan of ``objects/pack`` plus, with strict object creation, a
+read of every object the new one points to; a ref update reads the ref
+several times and re-reads the config.  An append makes ~9 objects and
+moves 2 refs, so that overhead was most of its cost.  This module does
+the same things git does, with nothing more:
+
+* **loose objects**: ``objects/xx/<38 hex>``, zlib-deflated
+  ``<type> <size>\\0<data>``, written to a temporary file in ``objects/``
+  and renamed into place (an object is never visible half-written; one
+  that exists already is not written again);
+* **packs**: ``objects/pack/*.idx`` (version 2) and ``*.pack``, read
+  through ``mmap``, with ``OFS_DELTA`` and ``REF_DELTA`` objects resolved
+  (recently resolved bases are cached); the pack list is re-read when an
+  object is not found (another process may have repacked);
+* **refs**: loose ref files and ``packed-refs``, symbolic refs, and
+  compare-and-swap updates with git's lock protocol (create
+  ``<ref>.lock`` exclusively, check the old value, write, append the
+  reflog line, rename the lock over the ref), so git, libgit2 and tract
+  processes exclude one another;
+* **config**: git's config syntax (sections, subsections, quoting,
+  escapes, booleans), for the files of the store, the user and the
+  system; a file with ``include``/``includeIf`` makes :func:`read_config`
+  return None so that the caller can ask libgit2 instead.
+
+Everything else (revision parsing, history walks past merges, merges,
+config writes) stays with libgit2 in :mod:`tract_git.store.repo`, which
+imports it only when first needed.  The tests compare what is written
+here with git's own output (``git fsck --strict``, ``git cat-file``).
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import mmap
+import os
+import re
+import struct
+import zlib
+
+#: object type names by pack type number
+TYPE_NAMES = {1: b"commit", 2: b"tree", 3: b"blob", 4: b"tag"}
+_OFS_DELTA, _REF_DELTA = 6, 7
+ZERO = "0" * 40
+
+
+class RefLocked(Exception):
+    """``<ref>.lock`` exists: another writer holds the ref."""
+
+
+class RefMoved(Exception):
+    """The ref's value was not the expected old value."""
+
+
+class RefSymbolic(Exception):
+    """The ref is a symbolic ref (the caller updates it another way)."""
+
+
+# ------------------------------------------------------------------ trees
+_ENTRY = re.compile(rb"(\d+ ([^\0]*)\0.{20})", re.S)
+_TREE_MODE = b"40000 "
+
+
+def parse_tree(data: bytes) -> dict:
+    """Raw tree bytes -> {name: entry bytes}, in the tree's order."""
+    return {name: ent for ent, name in _ENTRY.findall(data)}
+
+
+def entry(mode: bytes, name: bytes, raw_oid: bytes) -> bytes:
+    return b"%s %s\0%s" % (mode, name, raw_oid)
+
+
+def entry_is_tree(ent: bytes) -> bool:
+    return ent.startswith(_TREE_MODE)
+
+
+def _git_key(name: bytes, ent: bytes) -> bytes:
+    return name + b"/" if ent.startswith(_TREE_MODE) else name  # git's tree order
+
+
+def set_entry(entries: dict, name: bytes, ent: bytes) -> bool:
+    """Add or replace an entry; False when the dict's order may no longer
+    be git's (a new name that does not sort after the last one)."""
+    ok = True
+    if name not in entries and entries:
+        last = next(reversed(entries))
+        ok = _git_key(last, entries[last]) < _git_key(name, ent)
+    entries[name] = ent
+    return ok
+
+
+def tree_bytes(entries: dict, in_order: bool) -> bytes:
+    """Canonical tree bytes of {name: entry bytes}."""
+    if in_order:
+        return b"".join(entries.values())
+    return b"".join(ent for _, ent in sorted(entries.items(), key=lambda kv: _git_key(*kv)))
+
+
+# ---------------------------------------------------------------- commits
+def ident_line(name: str, email: str, when: int, offset: int) -> bytes:
+    sign = "-" if offset < 0 else "+"
+    off = abs(offset)
+    return b"%s <%s> %d %s%02d%02d" % (name.encode("utf-8"), email.encode("utf-8"), when,
+                                        sign.encode(), off // 60, off % 60)
+
+
+def commit_bytes(tree: str, parents: list, author: bytes, committer: bytes, message: str) -> bytes:
+    out = [b"tree %s\n" % tree.encode()]
+    out += [b"parent %s\n" % p.encode() for p in parents]
+    out.append(b"author %s\ncommitter %s\n\n" % (author, committer))
+    out.append(message.encode("utf-8"))
+    return b"".join(out)
+
+
+_IDENT = re.compile(rb"^(.*?) <(.*?)> (-?\d+)(?: ([+-])(\d\d)(\d\d))?")
+
+
+def parse_ident(line: bytes) -> tuple[str, str, int, int]:
+    m = _IDENT.match(line)
+    if not m:
+        return line.decode("utf-8", "replace"), "", 0, 0
+    off = 0
+    if m.group(4):
+        off = (int(m.group(5)) * 60 + int(m.group(6))) * (-1 if m.group(4) == b"-" else 1)
+    return (m.group(1).decode("utf-8", "replace"), m.group(2).decode("utf-8", "replace"),
+            int(m.group(3)), off)
+
+
+def parse_commit(data: bytes) -> tuple[str, list, bytes, bytes, str]:
+    """Commit bytes -> (tree, parents, author line, committer line, message)."""
+    head, _, message = data.partition(b"\n\n")
+    tree = ""
+    parents: list = []
+    author = committer = b""
+    for line in head.split(b"\n"):
+        if line.startswith(b"tree "):
+            tree = line[5:45].decode()
+        elif line.startswith(b"parent "):
+            parents.append(line[7:47].decode())
+        elif line.startswith(b"author "):
+            author = line[7:]
+        elif line.startswith(b"committer "):
+            committer = line[10:]
+    return tree, parents, author, committer, message.decode("utf-8", "replace")
+
+
+# ------------------------------------------------------------------ packs
+class _Pack:
+    def __init__(self, idx_path: str, pack_path: str):
+        with open(idx_path, "rb") as f:
+            self.idx = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        with open(pack_path, "rb") as f:
+            self.pack = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        idx = self.idx
+        if idx[:8] != b"\xfftOc\x00\x00\x00\x02":
+            raise ValueError(f"unsupported pack index {idx_path}")
+        self.fanout = struct.unpack_from(">256I", idx, 8)
+        self.n = self.fanout[255]
+        self.sha_at = 8 + 1024
+        self.off_at = self.sha_at + 24 * self.n  # after shas (20n) and crcs (4n)
+        self.large_at = self.off_at + 4 * self.n
+
+    def find(self, raw: bytes) -> int | None:
+        """The pack offset of object ``raw``, or None."""
+        first = raw[0]
+        lo = self.fanout[first - 1] if first else 0
+        hi = self.fanout[first]
+        idx, base = self.idx, self.sha_at
+        while lo < hi:
+            mid = (lo + hi) >> 1
+            p = base + 20 * mid
+            cur = idx[p:p + 20]
+            if cur < raw:
+                lo = mid + 1
+            elif cur > raw:
+                hi = mid
+            else:
+                off = struct.unpack_from(">I", idx, self.off_at + 4 * mid)[0]
+                if off & 0x80000000:
+                    off = struct.unpack_from(">Q", idx, self.large_at + 8 * (off & 0x7FFFFFFF))[0]
+                return off
+        return None
+
+
+def _inflate(buf, pos: int, size: int) -> bytes:
+    d = zlib.decompressobj()
+    chunk = max(size + 64, 512)
+    out = d.decompress(buf[pos:pos + chunk])
+    while not d.eof:
+        pos += chunk
+        if pos >= len(buf):
+            raise ValueError("truncated object in pack")
+        chunk *= 2
+        out += d.decompress(buf[pos:pos + chunk])
+    return out
+
+
+def _delta_size(delta: bytes, pos: int) -> tuple[int, int]:
+    size = shift = 0
+    while True:
+        b = delta[pos]
+        pos += 1
+        size |= (b & 0x7F) << shift
+        shift += 7
+        if not b & 0x80:
+            return size, pos
+
+
+def apply_delta(base: bytes, delta: bytes) -> bytes:
+    _, pos = _delta_size(delta, 0)
+    size, pos = _delta_size(delta, pos)
+    out = bytearray()
+    n = len(delta)
+    while pos < n:
+        op = delta[pos]
+        pos += 1
+        if op & 0x80:
+            off = ln = 0
+            for i in range(4):
+                if op & (1 << i):
+                    off |= delta[pos] << (8 * i)
+                    pos += 1
+            for i in range(3):
+                if op & (0x10 << i):
+                    ln |= delta[pos] << (8 * i)
+                    pos += 1
+            out += base[off:off + (ln or 0x10000)]
+        elif op:
+            out += delta[pos:pos + op]
+            pos += op
+        else:
+            raise ValueError("bad delta opcode")
+    if len(out) != size:
+        raise ValueError("delta result has the wrong size")
+    return bytes(out)
+
+
+# -------------------------------------------------------------- database
+class ObjectDB:
+    """The objects of one repository (``objects/`` and its packs)."""
+
+    def __init__(self, git_dir: str):
+        self.objects = os.path.join(git_dir, "objects")
+        self._packs: list[_Pack] | None = None
+        self._pack_names: set = set()
+        self._bases: dict = {}  # (pack id, offset) -> (type, data), a few resolved delta bases
+        self._made_dirs: set = set()
+
+    def refresh(self) -> None:
+        """Forget the pack list (after a repack): re-read on next use."""
+        self._packs = None
+        self._bases = {}
+
+    # ----------------------------------------------------------- packs
+    def _load_packs(self) -> list:
+        pack_dir = os.path.join(self.objects, "pack")
+        try:
+            names = sorted(n for n in os.listdir(pack_dir) if n.endswith(".idx"))
+        except OSError:
+            names = []
+        old = {p.name: p for p in (self._packs or [])}
+        packs = []
+        for n in names:
+            p = old.get(n)
+            if p is None:
+                base = os.path.join(pack_dir, n[:-4])
+                try:
+                    p = _Pack(base + ".idx", base + ".pack")
+                except (OSError, ValueError):
+                    continue
+                p.name = n  # type: ignore[attr-defined]
+            packs.append(p)
+        # newest packs first: after a repack the new pack holds everything
+        packs.sort(key=lambda p: -p.n)
+        self._packs = packs
+        return packs
+
+    def _pack_read(self, pack: _Pack, off: int) -> tuple[int, bytes]:
+        key = (id(pack), off)
+        hit = self._bases.get(key)
+        if hit is not None:
+            return hit
+        buf = pack.pack
+        c = buf[off]
+        pos = off + 1
+        kind = (c >> 4) & 7
+        size = c & 0x0F
+        shift = 4
+        while c & 0x80:
+            c = buf[pos]
+            pos += 1
+            size |= (c & 0x7F) << shift
+            shift += 7
+        if kind == _OFS_DELTA:
+            c = buf[pos]
+            pos += 1
+            rel = c & 0x7F
+            while c & 0x80:
+                c = buf[pos]
+                pos += 1
+                rel = ((rel + 1) << 7) | (c & 0x7F)
+            bkind, bdata = self._pack_read(pack, off - rel)
+            data = apply_delta(bdata, _inflate(buf, pos, size))
+            kind = bkind
+        elif kind == _REF_DELTA:
+            braw = bytes(buf[pos:pos + 20])
+            pos += 20
+            bname, bdata = self.read_raw(braw)
+            data = apply_delta(bdata, _inflate(buf, pos, size))
+            kind = {v: k for k, v in TYPE_NAMES.items()}[bname]
+        else:
+            data = _inflate(buf, pos, size)
+        if kind == 2:  # trees are the usual delta bases; keep a few
+            bases = self._bases
+            if len(bases) >= 64:
+                del bases[next(iter(bases))]
+            bases[key] = (kind, data)
+        return kind, data
+
+    # ------------------------------------------------------------ reads
+    def read_raw(self, raw: bytes) -> tuple[bytes, bytes]:
+        """(type name, data) of the object with 20-byte id ``raw``;
+        KeyError when there is none."""
+        hx = raw.hex()
+        path = os.path.join(self.objects, hx[:2], hx[2:])
+        try:
+            with open(path, "rb") as f:
+                z = f.read()
+        except FileNotFoundError:
+            pass
+        else:
+            data = zlib.decompress(z)
+            nul = data.index(b"\0")
+            kind, _, _ = data[:nul].partition(b" ")
+            return kind, data[nul + 1:]
+        for attempt in (0, 1):
+            packs = self._packs if self._packs is not None and attempt == 0 else self._load_packs()
+            for p in packs:
+                off = p.find(raw)
+                if off is not None:
+                    kind, data = self._pack_read(p, off)
+                    return TYPE_NAMES[kind], data
+        raise KeyError(hx)
+
+    def read(self, oid: str) -> tuple[bytes, bytes]:
+        try:
+            raw = bytes.fromhex(oid)
+        except ValueError:
+            raise KeyError(oid) from None
+        if len(raw) != 20:
+            raise KeyError(oid)
+        return self.read_raw(raw)
+
+    def exists(self, raw: bytes) -> bool:
+        hx = raw.hex()
+        if os.path.exists(os.path.join(self.objects, hx[:2], hx[2:])):
+            return True
+        for attempt in (0, 1):
+            packs = self._packs if self._packs is not None and attempt == 0 else self._load_packs()
+            if any(p.find(raw) is not None for p in packs):
+                return True
+        return False
+
+    # ----------------------------------------------------------- writes
+    def write(self, kind: bytes, data: bytes) -> bytes:
+        """Write a loose object (unless it exists); returns its raw id.
+
+        The file is created under its final name with ``O_EXCL`` and
+        written with one ``write``, rather than written to a temporary
+        file and renamed as git does: the rename was a quarter of an
+        append's cost.  What git gets from the rename, that no reader
+        meets a half-written object, holds here by order: no ref points
+        at an object before it is complete, and an object that exists
+        already is only trusted when it inflates to the same bytes (a
+        file left empty or cut short by a crash is replaced)."""
+        head = b"%s %d\0" % (kind, len(data))
+        h = hashlib.sha1(head)
+        h.update(data)
+        raw = h.digest()
+        if self._packs is None:
+            self._load_packs()
+        if any(p.find(raw) is not None for p in self._packs):  # type: ignore[union-attr]
+            return raw
+        hx = raw.hex()
+        d = os.path.join(self.objects, hx[:2])
+        path = os.path.join(d, hx[2:])
+        c = zlib.compressobj(1)
+        z = c.compress(head) + c.compress(data) + c.flush()
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
+        for _ in range(3):
+            try:
+                fd = os.open(path, flags, 0o444)
+            except FileNotFoundError:
+                os.makedirs(d, exist_ok=True)
+                continue
+            except FileExistsError:
+                if self._intact(path, head, data):
+                    return raw
+                try:
+                    os.unlink(path)
+                except FileNotFoundError:
+                    pass
+                continue
+            try:
+                n = os.write(fd, z)
+                if n != len(z):
+                    raise OSError(errno.EIO, f"short write of object {hx}")
+            except BaseException:
+                os.close(fd)
+                try:
+                    os.unlink(path)
+                except OSError:
+                    pass
+                raise
+            os.close(fd)
+            return raw
+        raise OSError(errno.EIO, f"cannot write object {hx}")
+
+    @staticmethod
+    def _intact(path: str, head: bytes, data: bytes) -> bool:
+        try:
+            with open(path, "rb") as f:
+                return zlib.decompress(f.read()) == head + data
+        except (OSError, zlib.error):
+            return False
+
+
+# ------------------------------------------------------------------- refs
+class Refs:
+    """Loose refs, ``packed-refs`` and reflogs of one repository."""
+
+    def __init__(self, git_dir: str):
+        self.git_dir = git_dir
+        self._packed: tuple | None = None  # (stat key, {name: hex})
+
+    def packed(self) -> dict:
+        path = os.path.join(self.git_dir, "packed-refs")
+        try:
+            st = os.stat(path)
+        except FileNotFoundError:
+            self._packed = None
+            return {}
+        key = (st.st_mtime_ns, st.st_size, st.st_ino)
+        if self._packed is not None and self._packed[0] == key:
+            return self._packed[1]
+        refs = {}
+        with open(path, "rb") as f:
+            for line in f:
+                if line[:1] in (b"#", b"^") or len(line) < 42:
+                    continue
+                refs[line[41:].rstrip(b"\r\n").decode("utf-8", "replace")] = line[:40].decode()
+        self._packed = (key, refs)
+        return refs
+
+    def read_raw(self, name: str) -> str | None:
+        """A ref's own value: a hex id, ``ref: <target>`` for a symbolic
+        ref, or None when it does not exist."""
+        try:
+            with open(os.path.join(self.git_dir, name), "rb") as f:
+                v = f.read().strip().decode("utf-8", "replace")
+        except (FileNotFoundError, NotADirectoryError):
+            return self.packed().get(name)
+        except IsADirectoryError:
+            return None
+        return v or None
+
+    def resolve(self, name: str) -> tuple[str, str | None]:
+        """(final ref name, hex id or None) following symbolic refs."""
+        for _ in range(10):
+            v = self.read_raw(name)
+            if v is None:
+                return name, None
+            if v.startswith("ref: "):
+                name = v[5:].strip()
+                continue
+            return name, v
+        return name, None
+
+    def update(self, name: str, new: str, old: str | None, log_line: bytes | None,
+               also_log: tuple = ()) -> None:
+        """Compare-and-swap ``name`` from ``old`` (None: must not exist) to
+        ``new``, appending ``log_line`` (``<msg>`` part made by the caller
+        with :func:`reflog_line`) to its reflog and to those of
+        ``also_log`` (e.g. HEAD when it points at ``name``).  Raises
+        :class:`RefLocked` or :class:`RefMoved`; OSError as is."""
+        path = os.path.join(self.git_dir, name)
+        lock = path + ".lock"
+        try:
+            fd = os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
+        except FileExistsError:
+            raise RefLocked(name) from None
+        except FileNotFoundError:
+            os.makedirs(os.path.dirname(lock), exist_ok=True)
+            try:
+                fd = os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
+            except FileExistsError:
+                raise RefLocked(name) from None
+        done = False
+        try:
+            cur = self.read_raw(name)
+            if cur is not None and cur.startswith("ref: "):
+                raise RefSymbolic(name)
+            if cur != old:
+                raise RefMoved(name)
+            os.write(fd, new.encode() + b"\n")
+            os.close(fd)
+            fd = -1
+            if log_line is not None:
+                prev = (old or ZERO).encode()
+                line = b"%s %s %s" % (prev, new.encode(), log_line)
+                for ref in (name, *also_log):
+                    self._append_log(ref, line)
+            os.rename(lock, path)
+            done = True
+        finally:
+            if fd >= 0:
+                os.close(fd)
+            if not done:
+                try:
+                    os.unlink(lock)
+                except OSError:
+                    pass
+
+    def _append_log(self, ref: str, line: bytes) -> None:
+        path = os.path.join(self.git_dir, "logs", ref)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        except FileNotFoundError:
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        try:
+            os.write(fd, line)
+        finally:
+            os.close(fd)
+
+
+def reflog_tail(ident: bytes, message: str) -> bytes:
+    """The part of a reflog line after ``<old> <new> ``: the committer
+    identity, a tab and the message on one line."""
+    msg = " ".join(message.split("\n")).strip() if "\n" in message else message
+    return b"%s\t%s\n" % (ident, msg.encode("utf-8"))
+
+
+# ----------------------------------------------------------------- config
+_SECTION = re.compile(r'^\s*\[\s*([A-Za-z0-9.-]+)(?:\s+"((?:[^"\\]|\\.)*)")?\s*\]\s*(.*)$')
+_UNESCAPE = re.compile(r"\\(.)")
+_KEY = re.compile(r"^\s*([A-Za-z][A-Za-z0-9-]*)\s*(?:=\s*(.*))?$")
+
+
+def _value(raw: str) -> str:
+    out = []
+    quoted = False
+    i = 0
+    n = len(raw)
+    while i < n:
+        ch = raw[i]
+        if ch == '"':
+            quoted = not quoted
+        elif ch == "\\" and i + 1 < n:
+            i += 1
+            out.append({"n": "\n", "t": "\t", "b": "\b"}.get(raw[i], raw[i]))
+        elif ch in "#;" and not quoted:
+            break
+        else:
+            out.append(ch)
+        i += 1
+    s = "".join(out)
+    return s.strip() if not quoted else s
+
+
+def parse_config(text: str) -> dict | None:
+    """git config text -> {"section.sub.key" (section and key lowercased):
+    last value}; None when it uses includes (the caller asks libgit2)."""
+    out: dict = {}
+    section = None
+    lines = text.splitlines()
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        i += 1
+        s = line.strip()
+        if not s or s[0] in "#;":
+            continue
+        if s.startswith("["):
+            m = _SECTION.match(s)
+            if not m:
+                return None
+            name = m.group(1).lower()
+            if "." in name:  # [section.sub] (old syntax): subsection lowercased
+                sec, _, sub = name.partition(".")
+                section = f"{sec}.{sub}"
+            elif m.group(2) is not None:
+                section = name + "." + _UNESCAPE.sub(r"\1", m.group(2))
+            else:
+                section = name
+            if section.split(".", 1)[0] in ("include", "includeif"):
+                return None
+            rest = m.group(3).strip()
+            if not rest or rest[0] in "#;":
+                continue
+            s = rest
+        if section is None:
+            return None
+        while s.endswith("\\") and not s.endswith("\\\\") and i < len(lines):
+            s = s[:-1] + lines[i]
+            i += 1
+        m = _KEY.match(s)
+        if not m:
+            return None
+        out[f"{section}.{m.group(1).lower()}"] = "true" if m.group(2) is None else _value(m.group(2))
+    return out
+
+
+def config_files(git_dir: str) -> list[str]:
+    """The config files git reads for this repository, lowest priority
+    first (system, global/XDG, the repository's own)."""
+    env = os.environ
+    files = []
+    if env.get("GIT_CONFIG_NOSYSTEM", "").lower() not in ("1", "true", "yes", "on"):
+        files.append(env.get("GIT_CONFIG_SYSTEM") or "/etc/gitconfig")
+    if "GIT_CONFIG_GLOBAL" in env:
+        files.append(env["GIT_CONFIG_GLOBAL"])
+    else:
+        xdg = env.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+        files.append(os.path.join(xdg, "git", "config"))
+        files.append(os.path.join(os.path.expanduser("~"), ".gitconfig"))
+    files.append(os.path.join(git_dir, "config"))
+    return files
+
+
+def read_config(git_dir: str) -> dict | None:
+    """Every config value git would see here (last one wins), or None when
+    a file could not be read exactly (includes, odd syntax)."""
+    merged: dict = {}
+    for path in config_files(git_dir):
+        if not path or path == os.devnull:
+            continue
+        try:
+            with open(path, encoding="utf-8") as f:
+                text = f.read()
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            continue
+        except (OSError, UnicodeDecodeError):
+            return None
+        if "GIT_CONFIG_PARAMETERS" in os.environ or "GIT_CONFIG_COUNT" in os.environ:
+            return None
+        vals = parse_config(text)
+        if vals is None:
+            return None
+        merged.update(vals)
+    return merged
+
+
+def config_key(key: str) -> str:
+    """A lookup key in :func:`parse_config`'s form: section and variable
+    name lowercased, subsection as written."""
+    first, _, rest = key.partition(".")
+    sub, _, var = rest.rpartition(".")
+    return f"{first.lower()}.{sub}.{var.lower()}" if sub else f"{first.lower()}.{var.lower()}"
+
+
+def is_write_error(e: OSError) -> bool:
+    return e.errno in (errno.EACCES, errno.EPERM, errno.EROFS)
