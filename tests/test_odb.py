@@ -40,16 +40,19 @@ def test_loose_objects_are_git_objects(bare):
     assert db.write(b"blob", "héllo\n".encode()) == blob
 
 
-@pytest.mark.parametrize("damage", [b"", b"x\x01garbage"])
-def test_damaged_loose_object_is_replaced_not_trusted(bare, damage):
+@pytest.mark.parametrize("unnamed", [True, False])
+def test_both_ways_of_naming_a_new_object(bare, monkeypatch, unnamed):
+    """O_TMPFILE + linkat where the system has it, else git's own way (a
+    tmp_obj_ file renamed): the same object, and nothing left behind."""
+    if not unnamed:
+        monkeypatch.setattr(odb, "_TMPFILE", None)
+    elif odb._TMPFILE is None:
+        pytest.skip("no O_TMPFILE here")
     db = odb.ObjectDB(bare)
-    raw = db.write(b"blob", b"content\n")
-    path = os.path.join(bare, "objects", raw.hex()[:2], raw.hex()[2:])
-    os.chmod(path, 0o644)
-    with open(path, "wb") as f:  # what a crash mid-write could leave
-        f.write(damage)
-    assert db.write(b"blob", b"content\n") == raw
-    assert _git(bare, "cat-file", "blob", raw.hex()) == b"content\n"
+    raws = [db.write(b"blob", b"content %d\n" % i) for i in range(20)]
+    for i, raw in enumerate(raws):
+        assert _git(bare, "cat-file", "blob", raw.hex()) == b"content %d\n" % i
+    assert not [n for n in os.listdir(os.path.join(bare, "objects")) if n.startswith("tmp")]
     _git(bare, "fsck", "--strict")
 
 

@@ -248,7 +248,6 @@ class ObjectDB:
         self._packs: list[_Pack] | None = None
         self._pack_names: set = set()
         self._bases: dict = {}  # (pack id, offset) -> (type, data), a few resolved delta bases
-        self._made_dirs: set = set()
 
     def refresh(self) -> None:
         """Forget the pack list (after a repack): re-read on next use."""
@@ -369,64 +368,99 @@ class ObjectDB:
     def write(self, kind: bytes, data: bytes) -> bytes:
         """Write a loose object (unless it exists); returns its raw id.
 
-        The file is created under its final name with ``O_EXCL`` and
-        written with one ``write``, rather than written to a temporary
-        file and renamed as git does: the rename was a quarter of an
-        append's cost.  What git gets from the rename, that no reader
-        meets a half-written object, holds here by order: no ref points
-        at an object before it is complete, and an object that exists
-        already is only trusted when it inflates to the same bytes (a
-        file left empty or cut short by a crash is replaced)."""
+        As git does, the object only gets its name once it is complete,
+        so a crash never leaves a half-written object where readers (or
+        ``git fsck``) look.  On Linux the file is made with ``O_TMPFILE``
+        (an unnamed file in the fan-out directory) and given its name with
+        ``linkat``, a directory entry less than git's temporary file plus
+        rename; elsewhere, a ``tmp_obj_*`` file renamed into place."""
         head = b"%s %d\0" % (kind, len(data))
         h = hashlib.sha1(head)
         h.update(data)
         raw = h.digest()
+        hx = raw.hex()
+        d = os.path.join(self.objects, hx[:2])
+        path = os.path.join(d, hx[2:])
+        if os.path.exists(path):
+            return raw
         if self._packs is None:
             self._load_packs()
         if any(p.find(raw) is not None for p in self._packs):  # type: ignore[union-attr]
             return raw
-        hx = raw.hex()
-        d = os.path.join(self.objects, hx[:2])
-        path = os.path.join(d, hx[2:])
         c = zlib.compressobj(1)
         z = c.compress(head) + c.compress(data) + c.flush()
-        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
-        for _ in range(3):
+        if _TMPFILE is not None:
+            for attempt in (0, 1):
+                try:
+                    self._write_unnamed(d, path, z)
+                    return raw
+                except FileExistsError:
+                    return raw  # written meanwhile by another process
+                except FileNotFoundError:
+                    if attempt:
+                        raise
+                    os.makedirs(d, exist_ok=True)  # new, or emptied and removed by git gc
+                except OSError as e:
+                    if e.errno not in (errno.EOPNOTSUPP, errno.EISDIR, errno.EINVAL,
+                                       errno.EXDEV, errno.ENOSYS):
+                        raise
+                    _disable_tmpfile()
+                    break
+        tmp = os.path.join(self.objects, f"tmp_obj_{os.getpid()}_{hx[:12]}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o444)
+        try:
+            _write_all(fd, z)
+        finally:
+            os.close(fd)
+        try:
             try:
-                fd = os.open(path, flags, 0o444)
+                os.rename(tmp, path)
             except FileNotFoundError:
                 os.makedirs(d, exist_ok=True)
-                continue
-            except FileExistsError:
-                if self._intact(path, head, data):
-                    return raw
-                try:
-                    os.unlink(path)
-                except FileNotFoundError:
-                    pass
-                continue
+                os.rename(tmp, path)
+        except BaseException:
             try:
-                n = os.write(fd, z)
-                if n != len(z):
-                    raise OSError(errno.EIO, f"short write of object {hx}")
-            except BaseException:
-                os.close(fd)
-                try:
-                    os.unlink(path)
-                except OSError:
-                    pass
-                raise
-            os.close(fd)
-            return raw
-        raise OSError(errno.EIO, f"cannot write object {hx}")
+                os.unlink(tmp)
+            except OSError:
+                pass
+            raise
+        return raw
 
     @staticmethod
-    def _intact(path: str, head: bytes, data: bytes) -> bool:
+    def _write_unnamed(d: str, path: str, z: bytes) -> None:
+        fd = os.open(d, _TMPFILE | os.O_WRONLY | os.O_CLOEXEC, 0o444)
         try:
-            with open(path, "rb") as f:
-                return zlib.decompress(f.read()) == head + data
-        except (OSError, zlib.error):
-            return False
+            _write_all(fd, z)
+            os.link(f"fd/{fd}", path, src_dir_fd=_proc_self(), follow_symlinks=True)
+        finally:
+            os.close(fd)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        n = os.write(fd, view)
+        view = view[n:]
+
+
+_TMPFILE = getattr(os, "O_TMPFILE", None) if os.path.isdir("/proc/self/fd") else None
+_PROC_FD: dict = {}  # pid -> fd of /proc/<pid> (a forked child opens its own)
+
+
+def _proc_self() -> int:
+    # os.link follows the /proc/self/fd/N magic link (linkat with
+    # AT_SYMLINK_FOLLOW) only when given a directory fd
+    pid = os.getpid()
+    fd = _PROC_FD.get(pid)
+    if fd is None:
+        _PROC_FD.clear()
+        fd = _PROC_FD[pid] = os.open(f"/proc/{pid}", os.O_RDONLY | os.O_CLOEXEC)
+    return fd
+
+
+def _disable_tmpfile() -> None:
+    global _TMPFILE
+    _TMPFILE = None
 
 
 # ------------------------------------------------------------------- refs
