@@ -163,9 +163,33 @@ class _Pack:
         self.sha_at = 8 + 1024
         self.off_at = self.sha_at + 24 * self.n  # after shas (20n) and crcs (4n)
         self.large_at = self.off_at + 4 * self.n
+        self._lookups = 0
+        self._index: dict | None = None
+
+    def _build_index(self) -> dict:
+        idx, base, n = self.idx, self.sha_at, self.n
+        shas = idx[base:base + 20 * n]
+        self._index = d = {shas[20 * i:20 * i + 20]: i for i in range(n)}
+        return d
+
+    def _offset(self, i: int) -> int:
+        off = struct.unpack_from(">I", self.idx, self.off_at + 4 * i)[0]
+        if off & 0x80000000:
+            off = struct.unpack_from(">Q", self.idx, self.large_at + 8 * (off & 0x7FFFFFFF))[0]
+        return off
 
     def find(self, raw: bytes) -> int | None:
-        """The pack offset of object ``raw``, or None."""
+        """The pack offset of object ``raw``, or None.  A binary search of
+        the index; a process that looks up many objects (a compile of a
+        large context) builds a dict of the index once instead."""
+        index = self._index
+        if index is None:
+            self._lookups += 1
+            if self._lookups > 512:
+                index = self._build_index()
+        if index is not None:
+            i = index.get(raw)
+            return None if i is None else self._offset(i)
         first = raw[0]
         lo = self.fanout[first - 1] if first else 0
         hi = self.fanout[first]
@@ -187,6 +211,15 @@ class _Pack:
 
 
 def _inflate(buf, pos: int, size: int) -> bytes:
+    # deflate never grows data by more than a few bytes per 16 KB block:
+    # one call on a slice that surely holds the stream (zlib.decompress
+    # ignores what follows the stream's end)
+    try:
+        out = zlib.decompress(buf[pos:pos + size + 64 + (size >> 10)])
+        if len(out) == size:
+            return out
+    except zlib.error:
+        pass
     d = zlib.decompressobj()
     chunk = max(size + 64, 512)
     out = d.decompress(buf[pos:pos + chunk])
@@ -324,6 +357,12 @@ class ObjectDB:
     def read_raw(self, raw: bytes) -> tuple[bytes, bytes]:
         """(type name, data) of the object with 20-byte id ``raw``;
         KeyError when there is none."""
+        packs = self._packs if self._packs is not None else self._load_packs()
+        for p in packs:
+            off = p.find(raw)
+            if off is not None:
+                kind, data = self._pack_read(p, off)
+                return TYPE_NAMES[kind], data
         hx = raw.hex()
         path = os.path.join(self.objects, hx[:2], hx[2:])
         try:
@@ -336,13 +375,12 @@ class ObjectDB:
             nul = data.index(b"\0")
             kind, _, _ = data[:nul].partition(b" ")
             return kind, data[nul + 1:]
-        for attempt in (0, 1):
-            packs = self._packs if self._packs is not None and attempt == 0 else self._load_packs()
-            for p in packs:
-                off = p.find(raw)
-                if off is not None:
-                    kind, data = self._pack_read(p, off)
-                    return TYPE_NAMES[kind], data
+        # packed meanwhile by another process (a gc)?
+        for p in self._load_packs():
+            off = p.find(raw)
+            if off is not None:
+                kind, data = self._pack_read(p, off)
+                return TYPE_NAMES[kind], data
         raise KeyError(hx)
 
     def read(self, oid: str) -> tuple[bytes, bytes]:
