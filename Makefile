@@ -7,9 +7,12 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: demo test bench docs clean
 
+# editable_mode=compat: a plain path in a .pth file, not setuptools' import
+# finder, which every process (every `tract` command) paid ~20 ms to load
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test]'
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test]' \
+		--config-settings editable_mode=compat
 	touch $(STAMP)
 
 # byte-compile first: with PYTHONDONTWRITEBYTECODE set (as on some
