@@ -4,7 +4,8 @@ A sub-agent is a context of its own in the same store (objects shared,
 nothing copied), under its own ref namespace::
 
     refs/tract/agents/<agent>/heads/<branch>   its branches (main first)
-    refs/tract/agents/<agent>/HEAD             its HEAD (symbolic, local only)
+    refs/tract/agents/<agent>/HEAD             its HEAD (symbolic, local only; written
+                                               by its first switch: until then, main)
     refs/tract/agents/<agent>/base             its first commit (the spawn)
     refs/tract/agents/<agent>/collapsed        the latest collapse commit
 
