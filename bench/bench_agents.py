@@ -2,14 +2,23 @@
 
     python bench/bench_agents.py            # the figures of the issue
     python bench/bench_agents.py --quick    # small sizes, a smoke run
+    python bench/bench_agents.py --only spawn --dir /some/fast/disk
 
 Figures (median, min, max over the runs):
-1. spawn at a 10,000-entry parent, in-process (target: <= 10 ms);
+1. spawn at a 10,000-entry parent, in-process (target: <= 10 ms), >= 10
+   runs; the parent is built with ``import_messages`` (one commit per
+   message, as a real conversation has), and the objects and refs one
+   spawn writes are counted with git; the same with ``--task``;
 2. 8 concurrent writer processes x 500 commits on one branch: all 4,000
    present, throughput in commits/s (and the same with each writer on its
-   own sub-agent);
+   own sub-agent).  One run each by default: a run takes minutes on a
+   loaded 2-core machine (``--writer-runs N`` for more);
 3. push of a 10,000-commit store (with its notes) to a local bare remote:
    time and bytes.
+
+Stores go under ``--dir`` (default: ``$TRACT_BENCH_DIR``, else the system
+temporary directory; file creation there may be much slower than on the
+disk the stores normally live on).
 """
 
 from __future__ import annotations
@@ -40,16 +49,51 @@ def stats(name: str, values: list[float], unit: str) -> None:
           f"max {max(values):.2f} ({len(values)} runs)")
 
 
+def _loose_objects(path: str) -> int:
+    out = subprocess.run(["git", "--git-dir", path, "count-objects", "-v"], capture_output=True,
+                         text=True, check=True).stdout
+    return int(next(ln.split()[1] for ln in out.splitlines() if ln.startswith("count:")))
+
+
+def _refs(path: str) -> dict:
+    out = subprocess.run(["git", "--git-dir", path, "for-each-ref", "--format=%(refname) %(objectname)"],
+                         capture_output=True, text=True, check=True).stdout
+    return dict(ln.split(" ", 1) for ln in out.splitlines())
+
+
+def _writes(t, agent: str, **kw) -> str:
+    """What one spawn writes, with git as the oracle: new objects, and the
+    refs created or moved."""
+    objects, refs = _loose_objects(t.path), _refs(t.path)
+    t.spawn(agent, **kw)
+    after = _refs(t.path)
+    moved = sorted(k.replace(f"/{agent}/", "/<agent>/") for k, v in after.items() if refs.get(k) != v)
+    return f"{_loose_objects(t.path) - objects} objects, {len(moved)} refs ({', '.join(moved)})"
+
+
 def bench_spawn(tmp: str, entries: int, runs: int) -> None:
-    t = Tract.init(os.path.join(tmp, "spawn"))
-    t.commit_many([Entry(role="user", content=f"message {i} " + "x" * 40) for i in range(entries)])
-    assert len(t.repo.items(t.head)) == entries
-    times = []
-    for i in range(runs):
-        t0 = time.perf_counter()
-        t.spawn(f"agent{i}")
-        times.append((time.perf_counter() - t0) * 1000)
-    stats(f"spawn at a {entries:,}-entry parent", times, "ms")
+    t0 = time.perf_counter()
+    # the approximate count: building the parent would otherwise spend most
+    # of its time counting tokens, which a spawn never does
+    t = Tract.init(os.path.join(tmp, "spawn"), encoding="approx-bytes/4")
+    t.import_messages([Entry(role="user" if i % 2 else "assistant",
+                             content=f"message {i} " + "lorem ipsum " * 6) for i in range(entries)])
+    assert t.repo.note(t.head).entries == entries
+    print(f"(built a {entries:,}-entry parent, one commit per entry, in "
+          f"{time.perf_counter() - t0:.1f} s)")
+    t = Tract.open(t.path, create=False)  # a fresh process's caches
+    print(f"one spawn writes: {_writes(t, 'count')}")
+    print(f"one spawn --task writes: {_writes(t, 'count-task', task='Find the release date.')}")
+    for label, tag, kw in (("spawn", "plain", {}),
+                           ("spawn --task", "task", {"task": "Find the release date of X."}),
+                           ("spawn --inherit none", "none", {"inherit": "none"})):
+        times = []
+        for i in range(runs):
+            name = f"{tag}{i}"
+            t1 = time.perf_counter()
+            t.spawn(name, **kw)
+            times.append((time.perf_counter() - t1) * 1000)
+        stats(f"{label} at a {entries:,}-entry parent, in-process", times, "ms")
 
 
 WRITER = r"""
@@ -146,6 +190,9 @@ def bench_push(tmp: str, commits: int, runs: int) -> None:
         count = subprocess.run(["git", "--git-dir", remote, "rev-list", "--count", "main"],
                                capture_output=True, text=True).stdout.strip()
         assert count == str(commits), count
+        notes = subprocess.run(["git", "--git-dir", remote, "notes", "--ref", "tract", "list"],
+                               capture_output=True, text=True).stdout.count("\n")
+        assert notes == commits, notes  # every commit's note went too
         shutil.rmtree(remote)
     stats(f"push of a {commits:,}-commit store to a local bare remote", times, "s")
     stats("  bytes on the remote (objects/)", sizes, "MB")
@@ -154,16 +201,34 @@ def bench_push(tmp: str, commits: int, runs: int) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="small sizes, a smoke run")
+    ap.add_argument("--runs", type=int, default=None, help="spawns timed per figure (at least 10)")
     ap.add_argument("--writer-runs", type=int, default=None, help="repeats of the 8-writer run")
-    args = ap.parse_args()
+    ap.add_argument("--only", default="spawn,writers,push",
+                    help="comma-separated figures to run: spawn, writers, push")
+    ap.add_argument("--dir", default=os.environ.get("TRACT_BENCH_DIR"),
+                    help="where to put the stores (default $TRACT_BENCH_DIR, else the temp dir)")
+    ap.add_argument("--keep", action="store_true", help="keep the stores")
+    args, _ = ap.parse_known_args()  # bench/run.py passes its own flags on
     q = args.quick
+    only = {w.strip() for w in args.only.split(",")}
     os.environ.setdefault("GIT_CONFIG_NOSYSTEM", "1")
-    with tempfile.TemporaryDirectory(prefix="tract-bench-agents-") as tmp:
-        bench_spawn(tmp, 1_000 if q else 10_000, 10 if q else 20)
-        wr = args.writer_runs or (1 if q else 3)
-        bench_writers(tmp, 8, 20 if q else 500, wr, agents=False)
-        bench_writers(tmp, 8, 20 if q else 500, wr, agents=True)
-        bench_push(tmp, 500 if q else 10_000, 3 if q else 5)
+    if args.dir:
+        os.makedirs(args.dir, exist_ok=True)
+    tmp = tempfile.mkdtemp(prefix="tract-bench-agents-", dir=args.dir)
+    try:
+        if "spawn" in only:
+            bench_spawn(tmp, 1_000 if q else 10_000, max(args.runs or 20, 10))
+        wr = args.writer_runs or 1
+        if "writers" in only:
+            bench_writers(tmp, 8, 20 if q else 500, wr, agents=False)
+            bench_writers(tmp, 8, 20 if q else 500, wr, agents=True)
+        if "push" in only:
+            bench_push(tmp, 500 if q else 10_000, 3 if q else 5)
+    finally:
+        if args.keep:
+            print(f"(stores kept in {tmp})")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":

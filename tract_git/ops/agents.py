@@ -4,7 +4,8 @@ A sub-agent is a context of its own in the same store (objects shared,
 nothing copied), under its own ref namespace::
 
     refs/tract/agents/<agent>/heads/<branch>   its branches (main first)
-    refs/tract/agents/<agent>/HEAD             its HEAD (symbolic, local only)
+    refs/tract/agents/<agent>/HEAD             its HEAD (symbolic, local only; written
+                                               by its first switch: until then, main)
     refs/tract/agents/<agent>/base             its first commit (the spawn)
     refs/tract/agents/<agent>/collapsed        the latest collapse commit
 
@@ -65,6 +66,17 @@ def exists(repo: Repo, agent: str) -> bool:
     return bool(repo.store.list_refs(ref(agent, "heads/")))
 
 
+def _name_taken(repo: Repo, agent: str) -> bool:
+    """Whether ``agent`` names an agent, live or pruned, for spawn: a few
+    ref lookups instead of ``exists``' listing of every ref in the store
+    (which grows with the number of agents).  Every agent tract makes has
+    its ``heads/main`` or its ``base`` (written at spawn, dropped only by
+    prune, which keeps ``collapsed``) or a ``HEAD`` (written by its first
+    switch away from main)."""
+    st = repo.store
+    return any(st.ref_exists(ref(agent, what)) for what in ("heads/main", "base", "HEAD", "collapsed"))
+
+
 def names(repo: Repo) -> list[str]:
     seen = []
     for name, _ in repo.store.list_refs(AGENTS_PREFIX):
@@ -106,17 +118,15 @@ def spawn(repo: Repo, agent: str, *, from_rev: str | None = None, inherit: str =
     check_name(agent)
     if inherit not in INHERIT:
         raise UsageError(f"invalid --inherit '{inherit}' (expected one of: {', '.join(INHERIT)})")
-    if exists(repo, agent) or repo.store.ref_exists(ref(agent, "collapsed")):
+    if repo.agent == agent or _name_taken(repo, agent):
         raise AgentExistsError(f"agent '{agent}' already exists")
-    if repo.agent == agent:
-        raise AgentExistsError(f"agent '{agent}' already exists")
-    origin = repo.resolve(from_rev)
+    head = repo.head()
+    origin = head.commit if from_rev is None and head.commit else repo.resolve(from_rev)
     store = repo.store
     origin_tree = store.commit(origin).tree
-    by = repo.head().branch or repo.head_ref
+    by = head.branch or repo.head_ref
     task_entry = Entry(role="user", content=task).validated() if task is not None else None
     blob = store.write_blob(codec.encode(task_entry)) if task_entry else None
-    pnote = repo.note(origin)
     child = repo.for_agent(agent)
     branch = ref(agent, "heads/main")
     subject = message or f"spawn {agent} from {origin[:7]}" + (f": {_commit.describe(task_entry)}"
@@ -127,6 +137,7 @@ def spawn(repo: Repo, agent: str, *, from_rev: str | None = None, inherit: str =
         if tip is not None:
             raise AgentExistsError(f"agent '{agent}' already exists")
         if inherit == "full":
+            pnote = repo.note(origin)
             tree, total, count = origin_tree, pnote.context_tokens, pnote.entries
         else:
             tree = store.build_tree(None, {}, store.read_settings(origin_tree), set_settings=True)
@@ -142,15 +153,22 @@ def spawn(repo: Repo, agent: str, *, from_rev: str | None = None, inherit: str =
             count += 1
             trailers.insert(0, ("Tract-Entry", eid))
         return Change(tree, subject, "", trailers, parents=[origin], context_tokens=total,
-                      entries=count, note_extra={"agent": agent})
+                      entries=count)
 
+    # The token note is written only when a reader could not derive it
+    # cheaply: the spawn's snapshot is the parent's (compute_note reuses the
+    # parent's note), or a context of at most the task entry; only a task
+    # added to the whole inherited context needs its note written now.
+    write_note = task_entry is not None and inherit == "full"
     try:
-        res = child.commit_loop(build, op="spawn", ref=branch, max_attempts=1)
+        res = child.commit_loop(build, op="spawn", ref=branch, max_attempts=1,
+                                write_note=write_note)
     except RefUpdateError:
         raise AgentExistsError(f"agent '{agent}' already exists") from None
     res.entry_ids = list(ids)
-    # derived refs: a crash before these is repaired on read (see info())
-    child.set_head(branch, f"spawn: {agent}")
+    # the derived ref: a crash before it is repaired on read (see info()).
+    # No HEAD is written: an agent without one works on its main, and its
+    # first switch writes it (Repo.head, Repo.set_head).
     store.update_ref(ref(agent, "base"), res.commit, None, f"spawn: {agent}")
     return SpawnResult(agent, res, origin, inherit)
 

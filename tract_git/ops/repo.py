@@ -301,6 +301,16 @@ class Repo:
 
     def compute_note(self, commit: str) -> TokenNote:
         c = self.store.commit(commit)
+        if c.parents:
+            # the same snapshot as its first parent (a spawn that inherits
+            # the whole context): the parent's counts, nothing added; no
+            # need to read the context
+            p = self._note_cache.get(c.parents[0]) or TokenNote.parse(self.store.read_note(c.parents[0]))
+            if p is not None and p.encoding == self.counter.label \
+                    and p.approximate == self.counter.approximate \
+                    and self.store.commit(c.parents[0]).tree == c.tree:
+                return TokenNote(0, p.context_tokens, p.entries, self.counter.label,
+                                 self.counter.approximate)
         items = self.store.read_items(c.tree)
         total = sum(self.tokens_of(i) for i in items if not self.entry(i).skipped)
         parent_total = 0
@@ -409,7 +419,8 @@ class Repo:
     def commit_loop(self, build, *, op: str, ref: str | None = None,
                     reflog: str | None = None, max_attempts: int = 100,
                     lock_timeout: float | None = None, message_hook: bool = True,
-                    post_hook: bool = True, stopped_op_ok: bool = False) -> CommitResult:
+                    post_hook: bool = True, stopped_op_ok: bool = False,
+                    write_note: bool = True) -> CommitResult:
         """Build and land one commit with compare-and-swap on the ref.
 
         ``build(tip) -> Change`` is called again whenever another writer
@@ -419,6 +430,9 @@ class Repo:
         detached).  Refused while a merge, rebase, cherry-pick or revert is
         stopped on that branch (``OperationInProgressError``), unless
         ``stopped_op_ok`` (the stopped operation's own commit).
+        ``write_note=False`` leaves the token note unwritten, for a commit
+        whose note ``compute_note`` derives without reading the context
+        (a spawn): the next commit made on it in this process writes it.
         """
         import random  # lazily: read-only commands never need it
 
@@ -467,17 +481,20 @@ class Repo:
                 delay = min(delay * 2, 0.05)
                 continue
             note = self._make_note(commit, parents[0] if parents else None, change)
-            notes = {commit: note.to_json()}
-            pnote = self._note_cache.get(parents[0]) if parents and parents[0] in self._unsaved_notes \
-                else None
-            if pnote is not None:  # written back in the same notes commit
-                notes[parents[0]] = pnote.to_json()
-            try:
-                store.add_notes(notes, lock_timeout=lock_timeout)
-                self._unsaved_notes.discard(parents[0] if parents else "")
-            except RefUpdateError:
-                pass  # the note is recomputed on demand; the commit has landed
             self._note_cache[commit] = note
+            if write_note:
+                notes = {commit: note.to_json()}
+                pnote = self._note_cache.get(parents[0]) \
+                    if parents and parents[0] in self._unsaved_notes else None
+                if pnote is not None:  # written back in the same notes commit
+                    notes[parents[0]] = pnote.to_json()
+                try:
+                    store.add_notes(notes, lock_timeout=lock_timeout)
+                    self._unsaved_notes.discard(parents[0] if parents else "")
+                except RefUpdateError:
+                    pass  # the note is recomputed on demand; the commit has landed
+            else:
+                self._unsaved_notes.add(commit)  # the next commit on it writes it back
             if commit.startswith("00"):  # about one commit in 256, in any process
                 store.auto_gc()
             hook_output = self.run_hook("post-commit", op=op, refuse=False) if post_hook else ""
