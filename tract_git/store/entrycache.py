@@ -42,6 +42,7 @@ safe.
 
 from __future__ import annotations
 
+import gc
 import marshal
 import os
 import re
@@ -240,7 +241,6 @@ def read_entries(store, tree: str, *, use_files: bool = True) -> list[Entry]:
     same entries ``codec.decode`` gives for ``Store.read_items``; through
     the memo and the cache files (``use_files=False``: neither, for tests
     and as the reference)."""
-    global _memo_size
     bs = buckets(store, tree)
     out: list[Entry] = []
     if not use_files:
@@ -249,6 +249,21 @@ def read_entries(store, tree: str, *, use_files: bool = True) -> list[Entry]:
         return out
     path = store.path
     last = len(bs) - 1
+    # thousands of new objects and no cycles: the collector's passes over
+    # them (and over every module loaded so far) would find nothing
+    collecting = gc.isenabled()
+    if collecting:
+        gc.disable()
+    try:
+        _read(store, path, bs, last, out)
+    finally:
+        if collecting:
+            gc.enable()
+    return out
+
+
+def _read(store, path: str, bs: list, last: int, out: list) -> None:
+    global _memo_size
     for n, (name, b) in enumerate(bs):
         ents = _memo.get(b)
         if ents is not None:
@@ -270,4 +285,3 @@ def read_entries(store, tree: str, *, use_files: bool = True) -> list[Entry]:
         _memo[b] = ents
         _memo_size += len(ents)
         out.extend(ents)
-    return out
