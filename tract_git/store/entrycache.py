@@ -55,8 +55,8 @@ from . import codec
 SUBDIR = os.path.join("tract-cache", "entries")
 MAGIC = b"TRACTEC\x01"
 KEEP_VERSIONS = 3
-#: files the in-process memo may hold, counted in entries
-MEMO_ENTRIES = 200_000
+#: how many entries the in-process memo may hold (as many as Repo._entry_cache)
+MEMO_ENTRIES = 50_000
 _TAG = f"{sys.implementation.cache_tag}/{marshal.version}".encode()
 _HEAD = MAGIC + bytes([len(_TAG)]) + _TAG
 _PREFIX = len(_HEAD) + 20 + 8
