@@ -270,13 +270,14 @@ def _read(store, path: str, bs: list, last: int, out: list) -> None:
             stats["memo"] += 1
             out.extend(ents)
             continue
-        recs = load(path, name, b)
+        ours = _BUCKET_NAME.match(name) is not None  # a name fit for a path (not '..')
+        recs = load(path, name, b) if ours else None
         if recs is not None:
             stats["file"] += 1
         else:
             stats["decoded"] += 1
             recs = _decode_bucket(store, b)
-            if n != last:
+            if n != last and ours:
                 # dicts become the entries' own: save copies what it writes first
                 save(path, name, b, recs)
         ents = _entries(recs)
