@@ -341,3 +341,34 @@ def test_not_ours_entries_are_left_out_like_read_items(big, git):
         got = cold_compile(big.path, c, files=files)
         assert got.messages == reference(big, c)
         assert len(got) == 700
+
+
+def test_concurrent_first_compiles(big):
+    """Threads and processes compiling a store with no files at once: every
+    result is the blob path's, and the files left behind are whole."""
+    import threading
+
+    ref = reference(big)
+    EC.clear_memo()
+    results, errors = [], []
+
+    def work():
+        try:
+            results.append(C.compile(Repo.open(big.path)).messages)
+        except Exception as e:  # pragma: no cover - reported below
+            errors.append(e)
+
+    procs = [subprocess.Popen([sys.executable, "-c",
+                               "import sys; from tract_git import Tract; "
+                               "print(len(Tract.open(sys.argv[1], create=False).compile()))", big.path],
+                              stdout=subprocess.PIPE, text=True) for _ in range(2)]
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert [p.communicate()[0] for p in procs] == ["700\n", "700\n"]
+    assert not errors and len(results) == 4 and all(r == ref for r in results)
+    for name, files in cache_files(big.path).items():
+        assert len(files) == 1 and not files[0].startswith(".")
+        assert EC.load(big.path, name, files[0]) is not None

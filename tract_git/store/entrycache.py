@@ -42,6 +42,7 @@ safe.
 
 from __future__ import annotations
 
+import _thread
 import gc
 import marshal
 import os
@@ -115,7 +116,7 @@ def save(store_path: str, name: str, bucket: str, records) -> bool:
     data = b"".join((_HEAD, bytes.fromhex(bucket), len(payload).to_bytes(4, "big"),
                      zlib.crc32(payload).to_bytes(4, "big"), payload))
     d = os.path.join(store_path, SUBDIR, name)
-    tmp = os.path.join(d, f".{bucket}.{os.getpid()}.tmp")
+    tmp = os.path.join(d, f".{bucket}.{os.getpid()}.{_thread.get_ident()}.tmp")
     try:
         os.makedirs(d, exist_ok=True)
         with open(tmp, "wb") as f:
