@@ -78,11 +78,14 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="2,000 entries, 5 runs")
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--entries", type=int)
+    ap.add_argument("--baseline", metavar="DIR", help="also time the new-process window compile with the "
+                    "tract_git under DIR (e.g. an export of main)")
+    ap.add_argument("--window-only", action="store_true", help="skip the compress and size figures")
     a = ap.parse_args()
     n = a.entries or (2000 if a.quick else 10000)
     runs = max(5, a.runs)
     k = n * 9 // 10
-    tmp = tempfile.mkdtemp(prefix="bench-compress-")
+    tmp = tempfile.mkdtemp(prefix="bench-compress-")  # $TMPDIR: /tmp is slow on some machines
     store = os.path.join(tmp, "store")
     try:
         t0 = time.perf_counter()
@@ -94,26 +97,27 @@ def main() -> None:
         summary = "Summary of the first part: " + " ".join(SENTENCES) * 3
         rng = f"1..{k}"
 
-        # --- compress, fresh Repo each run (cold caches, tokenizer already loaded)
-        t.repo.counter.count_text("warm the tokenizer")
-        cold, warm, cold_cpu = [], [], []
-        for _ in range(runs):
+        if not a.window_only:
+            # --- compress, fresh Repo each run (cold caches, tokenizer already loaded)
+            t.repo.counter.count_text("warm the tokenizer")
+            cold, warm, cold_cpu = [], [], []
+            for _ in range(runs):
+                r = Repo.open(store)
+                s, c = time.perf_counter(), time.process_time()
+                C.compress(r, rng, summary=summary)
+                cold.append(time.perf_counter() - s)
+                cold_cpu.append(time.process_time() - c)
+                r.store.update_ref("refs/heads/main", tip, r.resolve(None), "bench: back")
             r = Repo.open(store)
-            s, c = time.perf_counter(), time.process_time()
-            C.compress(r, rng, summary=summary)
-            cold.append(time.perf_counter() - s)
-            cold_cpu.append(time.process_time() - c)
-            r.store.update_ref("refs/heads/main", tip, r.resolve(None), "bench: back")
-        r = Repo.open(store)
-        for _ in range(runs + 1):
-            s = time.perf_counter()
-            C.compress(r, rng, summary=summary)
-            warm.append(time.perf_counter() - s)
-            r.store.update_ref("refs/heads/main", tip, r.resolve(None), "bench: back")
-        warm = warm[1:]
-        print(f"compress {k} entries (manual), fresh store object: {stats(cold)}   target <= 300 ms")
-        print(f"compress {k} entries (manual), warm:               {stats(warm)}")
-        print(f"  (fresh store object, CPU time of this process:  {stats(cold_cpu)})")
+            for _ in range(runs + 1):
+                s = time.perf_counter()
+                C.compress(r, rng, summary=summary)
+                warm.append(time.perf_counter() - s)
+                r.store.update_ref("refs/heads/main", tip, r.resolve(None), "bench: back")
+            warm = warm[1:]
+            print(f"compress {k} entries (manual), fresh store object: {stats(cold)}   target <= 300 ms")
+            print(f"compress {k} entries (manual), warm:               {stats(warm)}")
+            print(f"  (fresh store object, CPU time of this process:  {stats(cold_cpu)})")
 
         # --- budget window compile, new process each run
         exe = os.path.join(os.path.dirname(sys.executable), "tract")
@@ -121,45 +125,73 @@ def main() -> None:
         env.pop("PYTHONDONTWRITEBYTECODE", None)  # an installed tract has its .pyc files
         cmd = [exe, "compile", "--budget", "8000", "--strategy", "window"]
         subprocess.run(cmd, env=env, capture_output=True)  # writes .pyc files; fills the blob-facts cache
-        proc = []
-        for _ in range(runs):
+        proc, base_proc = [], []
+        if a.baseline:  # another tract_git (e.g. an export of main), same launcher, same store
+            base_cmd = [sys.executable, "-c", "import sys; from tract_git.cli.main import main; sys.exit(main())",
+                        *cmd[1:]]
+            base_env = dict(env, PYTHONPATH=os.path.abspath(a.baseline))
+            subprocess.run(base_cmd, env=base_env, capture_output=True, cwd=tmp)
+        for _ in range(runs):  # taking turns, so a change of load hits both alike
             s = time.perf_counter()
-            p = subprocess.run(cmd, env=env, capture_output=True)
+            p = subprocess.run(cmd, env=env, capture_output=True, cwd=tmp)
             proc.append(time.perf_counter() - s)
             assert p.returncode == 0, p.stderr
+            if a.baseline:
+                s = time.perf_counter()
+                p = subprocess.run(base_cmd, env=base_env, capture_output=True, cwd=tmp)
+                base_proc.append(time.perf_counter() - s)
+                assert p.returncode == 0, p.stderr
         base_cmd = [sys.executable, "-c", "import tract_git.cli.main"]
         start = []
         for _ in range(runs):
             s = time.perf_counter()
             subprocess.run(base_cmd, env=env, capture_output=True)
             start.append(time.perf_counter() - s)
-        inproc, inproc_cpu = [], []
+        inproc, inproc_cpu, nofiles = [], [], []
         from tract_git.ops.budget import compile_budget
 
+        try:  # the entry cache's in-memory part is per process: empty it for a cold run
+            from tract_git.store import entrycache as _ec
+        except ImportError:  # pragma: no cover - builds without it
+            _ec = None
         for _ in range(runs):
+            if _ec:
+                _ec.clear_memo()
             r = Repo.open(store)
             s, c = time.perf_counter(), time.process_time()
             res = compile_budget(r, None, 8000, "window")
             inproc.append(time.perf_counter() - s)
             inproc_cpu.append(time.process_time() - c)
+            if _ec:  # and with no cache files at all (the first compile ever)
+                _ec.clear_memo()
+                shutil.rmtree(_ec.cache_dir(store), ignore_errors=True)
+                r = Repo.open(store)
+                s = time.perf_counter()
+                compile_budget(r, None, 8000, "window")
+                nofiles.append(time.perf_counter() - s)
         assert res.token_count <= 8000
         print(f"window compile --budget 8000, new process:        {stats(proc)}   target <= 150 ms")
         print(f"  (python + import of the CLI alone:              {stats(start)})")
+        if base_proc:
+            print(f"  (baseline {a.baseline}, new process:  {stats(base_proc)})")
         print(f"window compile --budget 8000, in-process cold:    {stats(inproc)}")
         print(f"  (in-process cold, CPU time:                     {stats(inproc_cpu)})")
+        if nofiles:
+            print(f"  (in-process, no entry cache files yet:          {stats(nofiles)})")
         print(f"load average while measuring: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
 
-        # --- store size after gc with the compress commits
-        t = Tract.open(store)
-        first = t.compress(rng, summary=summary)
-        t.user("one more turn")
-        second = t.compress(f"1..{len(t.entries()) - 50}", summary="Summary of summaries: " + summary)
-        sbytes = len(first.summary.content.encode()) + len(second.summary.content.encode())
-        maintenance.gc(store, 30)
-        after = maintenance.store_size(store).bytes
-        ratio = after / (base + sbytes)
-        print(f"store: {base} bytes packed before; {after} after 2 compresses + gc; "
-              f"summaries {sbytes} bytes; ratio {ratio:.3f}   target <= 1.2")
+        if not a.window_only:
+            # --- store size after gc with the compress commits
+            t = Tract.open(store)
+            first = t.compress(rng, summary=summary)
+            t.user("one more turn")
+            second = t.compress(f"1..{len(t.entries()) - 50}", summary="Summary of summaries: " + summary)
+            sbytes = len(first.summary.content.encode()) + len(second.summary.content.encode())
+            maintenance.gc(store, 30)
+            after = maintenance.store_size(store).bytes
+            ratio = after / (base + sbytes)
+            print(f"store: {base} bytes packed before; {after} after 2 compresses + gc; "
+                  f"summaries {sbytes} bytes; ratio {ratio:.3f}   target <= 1.2")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -4,6 +4,8 @@ same workload in the same run.
 
     python bench/bench_foundation.py            # full: N=10,000, ~5 minutes
     python bench/bench_foundation.py --quick    # N=1,000, well under a minute
+    python bench/bench_foundation.py --compile-only LOOSE PACKED [--baseline DIR]
+                                                # compile figures only, on existing stores
 
 Workload: N alternating user/assistant messages of ~400 characters of
 varied text (deterministic, seeded).  Every figure is measured at least
@@ -99,6 +101,13 @@ class SqliteStore:
 
 
 # ------------------------------------------------------------------ helpers
+def _extra_args(p) -> None:
+    p.add_argument("--compile-only", nargs=2, metavar=("LOOSE", "PACKED"),
+                   help="only the compile figures, on two existing stores (appended, bulk-imported)")
+    p.add_argument("--baseline", metavar="DIR",
+                   help="also time the compile with the tract_git under DIR (e.g. an export of main)")
+
+
 def append_run(path: str, work, window: int):
     """Append ``work`` one message at a time through the API; returns
     (total seconds, seconds of the first window, seconds of the last)."""
@@ -131,8 +140,116 @@ def git(store: str, *args: str) -> str:
                           text=True, env=common.bench_env()).stdout
 
 
+
+WARM_SNIPPET = r"""
+import sys
+from tract_git import Tract
+Tract.open(sys.argv[1], create=False).compile(sys.argv[2])
+"""
+
+
+def _entry_cache(store: str) -> str:
+    return os.path.join(store, "tract-cache", "entries")
+
+
+def compile_section(rep: Report, stores, n_big: int, runs: int, env: dict, baseline: str | None = None) -> None:
+    """Cold compile in a new process (issue 2), for each (label, store):
+
+    * with the entry cache files of an earlier compile of the same tree
+      (what any compile after the first sees);
+    * the first compile ever (no cache files: every blob read and decoded,
+      the files written);
+    * with the files of an earlier compile of an older tree (10 and 300
+      commits behind: the last bucket, or the last two, decoded again);
+    * with ``baseline`` (a directory holding another tract_git, e.g. main
+      before the entry cache), that code on the same store in the same run.
+
+    The package is byte-compiled first, as an installed one is."""
+    import compileall
+    import shutil
+
+    compileall.compile_dir(os.path.join(common.ROOT, "tract_git"), quiet=1)
+    py = sys.executable
+
+    cwd = os.path.dirname(os.path.abspath(stores[0][1]))  # not a checkout: '' on sys.path finds no tract_git
+
+    def no_cache(st):
+        return lambda: shutil.rmtree(_entry_cache(st), ignore_errors=True)
+
+    def behind(st, k):
+        def prep():
+            shutil.rmtree(_entry_cache(st), ignore_errors=True)
+            common.run_subprocess([py, "-c", WARM_SNIPPET, st, f"HEAD~{k}"], env=env, cwd=cwd)
+        return prep
+
+    def warm(st):
+        return lambda: common.run_subprocess([py, "-c", COMPILE_SNIPPET, st, str(n_big)], env=env, cwd=cwd)
+
+    for label, st in stores:
+        section(f"cold compile of {n_big:,} entries to OpenAI dicts in a new process ({label})")
+        # the variants take turns, run by run, so a change of load hits them alike
+        variants = [("cached", warm(st), env), ("none", no_cache(st), env),
+                    ("behind10", behind(st, 10), env), ("behind300", behind(st, 300), env)]
+        if baseline:
+            compileall.compile_dir(os.path.join(baseline, "tract_git"), quiet=1)
+            variants.append(("baseline", None, dict(env, PYTHONPATH=baseline)))
+        got: dict = {v[0]: ([], [], []) for v in variants}
+        for _ in range(runs):
+            for name, prepare, run_env in variants:
+                if prepare:
+                    prepare()
+                dt, p = common.run_subprocess([py, "-c", COMPILE_SNIPPET, st, str(n_big)], env=run_env, cwd=cwd)
+                d = json.loads(p.stdout)
+                for xs, v in zip(got[name], (dt * 1000, d["first"] * 1000, d["second"] * 1000)):
+                    xs.append(v)
+        walls, firsts, seconds = got["cached"]
+        rep.add(f"cold compile wall, interpreter included [{label}]", "ms", walls, target="<= 250")
+        rep.add(f"cold compile in-process (import+open+compile) [{label}]", "ms", firsts)
+        rep.add(f"second compile, same process [{label}]", "ms", seconds, target="<= 5")
+        walls, firsts, _ = got["none"]
+        rep.add(f"first compile ever (no cache files), wall [{label}]", "ms", walls)
+        rep.add(f"first compile ever (no cache files), in-process [{label}]", "ms", firsts)
+        for k in (10, 300):
+            walls, firsts, _ = got[f"behind{k}"]
+            rep.add(f"cache files from a compile {k} commits behind, wall [{label}]", "ms", walls)
+            rep.add(f"cache files from a compile {k} commits behind, in-process [{label}]", "ms", firsts)
+        if baseline:
+            walls, firsts, seconds = got["baseline"]
+            rep.add(f"baseline {os.path.basename(baseline.rstrip('/'))}: cold compile wall [{label}]", "ms", walls)
+            rep.add(f"baseline: cold compile in-process [{label}]", "ms", firsts)
+            rep.add(f"baseline: second compile, same process [{label}]", "ms", seconds)
+        warm(st)()  # leave the files
+
+
+def compile_only(args) -> int:
+    """``--compile-only LOOSE PACKED``: just the compile figures, on
+    existing 10,000-entry stores (one appended, one bulk-imported)."""
+    env = common.bench_env()
+    common.apply_env(env)
+    loose, packed = args.compile_only
+    n = int(subprocess.run(["git", "--git-dir", packed, "rev-list", "--count", "HEAD"], capture_output=True,
+                           text=True, check=True).stdout)
+    rep = Report("foundation-compile", args.quick)
+    rep.meta.update({"n": n, "runs": args.runs, "loadavg_start": os.getloadavg()[0]})
+    # an import check: the baseline must not be this checkout
+    if args.baseline:
+        probe = subprocess.run([sys.executable, "-c", "import tract_git; print(tract_git.__file__)"],
+                               env=dict(env, PYTHONPATH=args.baseline), cwd=os.path.dirname(packed),
+                               capture_output=True, text=True, check=True).stdout.strip()
+        assert probe.startswith(os.path.abspath(args.baseline)), probe
+        print(f"baseline: {probe}")
+    compile_section(rep, (("as appended through the API", loose), ("after bulk import (pack)", packed)),
+                    n, args.runs, env, args.baseline)
+    rep.meta["loadavg_end"] = os.getloadavg()[0]
+    print(f"load average: {rep.meta['loadavg_start']:.1f} at the start, {rep.meta['loadavg_end']:.1f} at the end")
+    rep.write(args.out)
+    return 0
+
+
 def main(argv=None) -> int:
-    args = common.parse_args(__doc__.splitlines()[0], argv)
+    args = common.parse_args(__doc__.splitlines()[0], argv, extra=_extra_args)
+    if args.compile_only:
+        return compile_only(args)
     runs = args.runs
     n_big = args.n or (1_000 if args.quick else 10_000)
     n_small = max(1, n_big // 10)
@@ -190,19 +307,9 @@ def main(argv=None) -> int:
         rep.meta["bulk_commits"] = int(git(bulk_store, "rev-list", "--count", "HEAD").strip())
 
         # ---------------------------------------------------------- compile
+        compile_section(rep, (("as appended through the API", store), ("after bulk import (pack)", bulk_store)),
+                        n_big, runs, env, args.baseline)
         py = sys.executable
-        for label, st in (("as appended through the API", store), ("after bulk import (pack)", bulk_store)):
-            section(f"cold compile of {n_big:,} entries to OpenAI dicts in a new process ({label})")
-            walls, firsts_c, seconds = [], [], []
-            for _ in range(runs):
-                dt, p = common.run_subprocess([py, "-c", COMPILE_SNIPPET, st, str(n_big)], env=env)
-                d = json.loads(p.stdout)
-                walls.append(dt * 1000)
-                firsts_c.append(d["first"] * 1000)
-                seconds.append(d["second"] * 1000)
-            rep.add(f"cold compile wall, interpreter included [{label}]", "ms", walls, target="<= 250")
-            rep.add(f"cold compile in-process (import+open+compile) [{label}]", "ms", firsts_c)
-            rep.add(f"second compile, same process [{label}]", "ms", seconds, target="<= 5")
 
         # --------------------------------------------------------------- CLI
         tract = common.tract_cmd()

@@ -34,8 +34,10 @@ if ROOT not in sys.path:  # run from a checkout without installing
 
 
 # ---------------------------------------------------------------- arguments
-def parse_args(description: str, argv=None) -> argparse.Namespace:
+def parse_args(description: str, argv=None, extra=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=description)
+    if extra:
+        extra(p)
     p.add_argument("--quick", action="store_true",
                    help="small workload (same number of runs), for a smoke test")
     p.add_argument("--runs", type=int, default=MIN_RUNS,

@@ -115,8 +115,10 @@ def test_compile_cache_hit_same_tree(t, git, monkeypatch):
     repo = t.repo
     first = t.compile()
     calls = []
-    real = repo.store.read_items
-    monkeypatch.setattr(repo.store, "read_items", lambda tree: calls.append(tree) or real(tree))
+    from tract_git.store import entrycache
+
+    real = entrycache.read_entries
+    monkeypatch.setattr(entrycache, "read_entries", lambda store, tree: calls.append(tree) or real(store, tree))
     second = t.compile()
     assert calls == []  # nothing read again
     assert second.messages is first.messages

@@ -22,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..errors import BudgetError, PinnedOverBudgetError, UsageError
+from ..store import entrycache as _entrycache
 from . import blobfacts as _facts
 from . import compress as _compress
 from .compile import CompileResult, compile as _compile
@@ -37,37 +38,6 @@ class BudgetCompileResult(CompileResult):
     strategy: str | None = None
     pinned_tokens: int = 0
     compressed: object = None  # the CompressResult when the compress strategy made one
-
-
-class _LazyDropped(list):
-    """The entries a window left out, decoded only when looked at."""
-
-    def __init__(self, repo: Repo, items: list):
-        super().__init__()
-        self._repo, self._items, self._done = repo, items, False
-
-    def _load(self):
-        if not self._done:
-            self._done = True
-            super().extend(self._repo.entries(self._items))
-
-    def __len__(self):
-        return len(self._items)
-
-    def __iter__(self):
-        self._load()
-        return super().__iter__()
-
-    def __getitem__(self, k):
-        self._load()
-        return super().__getitem__(k)
-
-    def __eq__(self, other):
-        self._load()
-        return list(super().__iter__()) == list(other)
-
-    def __bool__(self):
-        return bool(self._items)
 
 
 def _check_strategy(v):
@@ -137,26 +107,26 @@ def _window(repo: Repo, commit: str, budget: int) -> BudgetCompileResult:
         r: BudgetCompileResult = hit  # type: ignore[assignment]
         return BudgetCompileResult(commit, tree, r.messages, r.token_count, r.encoding, r.approximate,
                                    r.dropped, None, budget, "window", r.pinned_tokens)
-    items = repo.store.read_items(tree)
+    # every entry, decoded, through the entry cache (a file per bucket): the
+    # priorities come with them, and the kept ones are the messages
+    live = [e for e in _entrycache.read_entries(repo.store, tree) if e.priority != "skip"]
     bf = _facts.facts(repo)
-    flags = bf.flags(items)
-    live = [(i, f) for i, f in zip(items, flags) if not f & _facts.SKIP]
-    pinned_items = [i for i, f in live if f & _facts.PINNED]
-    pinned = sum(bf.tokens(pinned_items))
+    is_pinned = [e.priority == "pinned" for e in live]
+    pinned_entries = [e for e, p in zip(live, is_pinned) if p]
+    pinned = sum(bf.tokens(pinned_entries))
     if pinned > budget:
-        raise _pinned_error(pinned, budget, len(pinned_items))
+        raise _pinned_error(pinned, budget, len(pinned_entries))
     avail = budget - pinned
-    keep = [bool(f & _facts.PINNED) for _, f in live]
+    keep = list(is_pinned)
     # newest first, so only what is kept (and one more) is ever counted
     k = len(live) - 1
     chunk = 64
     while k >= 0:
         lo = max(0, k - chunk + 1)
-        window = live[lo:k + 1]
-        counts = bf.tokens([i for i, _ in window])
+        counts = bf.tokens(live[lo:k + 1])
         stop = False
-        for j in range(len(window) - 1, -1, -1):
-            if window[j][1] & _facts.PINNED:
+        for j in range(k - lo, -1, -1):
+            if is_pinned[lo + j]:
                 continue
             if counts[j] > avail:
                 stop = True  # this one and every older unpinned entry are dropped
@@ -167,18 +137,15 @@ def _window(repo: Repo, commit: str, budget: int) -> BudgetCompileResult:
             break
         k = lo - 1
         chunk *= 2
-    kept_items = [i for (i, _), kp in zip(live, keep) if kp]
-    msgs = repo.entries(kept_items)
+    msgs = [e for e, kp in zip(live, keep) if kp]
     # a tool result whose call was dropped would be an orphan: drop it too
-    first_kept = next((n for n, kp in enumerate(keep) if kp and not live[n][1] & _facts.PINNED), None)
-    if first_kept is not None and live[first_kept][0].role == "tool":
-        dropped_items = [i for (i, _), kp in zip(live, keep) if not kp]
-        dropped_calls = {c["id"] for e in repo.entries(dropped_items) for c in e.tool_calls or ()}
+    first_kept = next((n for n, kp in enumerate(keep) if kp and not is_pinned[n]), None)
+    if first_kept is not None and live[first_kept].role == "tool":
+        dropped_calls = {c["id"] for e, kp in zip(live, keep) if not kp for c in e.tool_calls or ()}
         msgs = [e for e in msgs if e.pinned or e.role != "tool" or e.tool_call_id not in dropped_calls]
     kept_ids = {e.id for e in msgs}
-    kept_items = [i for i in kept_items if i.id in kept_ids]
-    total = sum(bf.tokens(kept_items))
-    dropped = _LazyDropped(repo, [i for i, _ in live if i.id not in kept_ids])
+    total = sum(bf.tokens(msgs))
+    dropped = [e for e in live if e.id not in kept_ids]
     if total > budget:  # pragma: no cover - the selection above guarantees it
         raise _over(total, budget, "window")
     note = repo.note(commit)

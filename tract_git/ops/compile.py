@@ -2,7 +2,10 @@
 
 Skipped entries are dropped; order is kept.  The result is cached by tree
 id (and options): the same tree always compiles to the same messages, so a
-second compile of it does no work.
+second compile of it does no work.  The entries themselves come through the
+store's entry cache (``tract_git.store.entrycache``): decoded once per
+bucket tree, kept in memory and in a file per bucket, so a new process does
+not read and decode every blob again.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from dataclasses import dataclass, field
 
 from ..errors import UsageError
 from ..model import Entry
+from ..store import entrycache as _entrycache
 from .repo import Repo
 
 FORMATS = ("openai", "anthropic", "dicts", "text")
@@ -143,8 +147,7 @@ def compile(repo: Repo, rev: str | None = None) -> CompileResult:
         r: CompileResult = hit  # type: ignore[assignment]
         return CompileResult(commit, tree, r.messages, r.token_count, r.encoding, r.approximate,
                              r.dropped, r._openai)
-    items = repo.store.read_items(tree)
-    entries = [e for e in repo.entries(items) if not e.skipped]
+    entries = [e for e in _entrycache.read_entries(repo.store, tree) if e.priority != "skip"]
     note = repo.note(commit)
     result = CompileResult(commit, tree, entries, note.context_tokens, note.encoding or repo.counter.label,
                            note.approximate)

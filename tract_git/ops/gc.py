@@ -25,6 +25,12 @@ unreachable, and it is kept for the retention like any reset-away tip.
 Then everything is packed.  The work is done by the real git binary (see
 ``tract_git.store.maintenance`` for why); the result is ``git fsck --strict``
 clean, and a plain ``git gc`` on the store is just as safe.
+
+Last, the entry cache (``tract-cache/entries``, see
+``tract_git.store.entrycache``) is trimmed to the buckets of the snapshots
+that HEAD, the branches and ``refs/tract/*`` point at: what the next
+compiles read.  Files of older snapshots go (a compile of one writes them
+again).
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..errors import ConfigError
+from ..store import entrycache as _entrycache
 from ..store import maintenance as _m
 from .repo import Repo
 
@@ -45,6 +52,7 @@ class GcResult:
     after: _m.StoreSize
     agents_pruned: list = field(default_factory=list)
     notes_pruned: list = field(default_factory=list)  # commits whose notes went with them
+    cache_files_removed: int = 0  # entry cache files of buckets no ref tip uses
 
     @property
     def freed(self) -> int:
@@ -87,6 +95,31 @@ def gc(repo: Repo, *, keep_days: float | None = None, progress=None,
     notes_pruned = repo.store.prune_notes()
     if notes_pruned:
         _m.pack_loose(repo.path)
+    removed = trim_entry_cache(repo)
     after = _m.store_size(repo.path)
     repo.compile_cache.clear()
-    return GcResult(keep_days, before, after, pruned, notes_pruned)
+    return GcResult(keep_days, before, after, pruned, notes_pruned, removed)
+
+
+def live_buckets(repo: Repo) -> set[str]:
+    """The bucket tree ids of the snapshots at HEAD, every branch and every
+    ``refs/tract/*`` ref (sub-agents, proposals, archives, kept refs)."""
+    store = repo.store
+    tips = {t for _, t in store.list_refs("refs/heads/")} | {t for _, t in store.list_refs("refs/tract/")}
+    head = store.head().commit
+    if head:
+        tips.add(head)
+    live: set[str] = set()
+    for tip in tips:
+        try:
+            tree = store.commit(tip).tree
+            live.update(b for _, b in _entrycache.buckets(store, tree))
+        except Exception:  # not a commit (a ref to a blob or tree): no snapshot to keep
+            continue
+    return live
+
+
+def trim_entry_cache(repo: Repo) -> int:
+    """Remove the entry cache files no ref tip's snapshot uses; returns how
+    many went."""
+    return _entrycache.trim(repo.path, live_buckets(repo))
