@@ -67,10 +67,10 @@ f.stop()
 """
 
 
-def stats(name: str, xs: list[float], unit: float = 1000) -> None:
-    ms = [x * unit for x in xs]
-    print(f"{name:<52} median {statistics.median(ms):7.2f} ms   min {min(ms):7.2f}   max {max(ms):7.2f}"
-          f"   (n={len(ms)})")
+def stats(name: str, xs: list[float], cpu: list[float] | None = None) -> None:
+    ms = [x * 1000 for x in xs]
+    tail = f"   cpu {statistics.median(cpu) * 1000:6.2f}" if cpu is not None else f"   (n={len(ms)})"
+    print(f"{name:<52} median {statistics.median(ms):7.2f} ms   min {min(ms):7.2f}   max {max(ms):7.2f}{tail}")
 
 
 class Server:
@@ -96,31 +96,37 @@ class Server:
 
 
 class Phases:
-    """Wall time spent in wrapped functions, per run."""
+    """Wall and CPU time (this process, litellm's logging thread included)
+    spent in wrapped functions, per run."""
 
     def __init__(self):
         self.cur: dict[str, float] = defaultdict(float)
+        self.cpu: dict[str, float] = defaultdict(float)
         self.runs: list[dict[str, float]] = []
+        self.cpu_runs: list[dict[str, float]] = []
         self._undo = []
 
     def wrap(self, obj, attr: str, label: str) -> None:
         orig = getattr(obj, attr)
-        cur = self.cur
-        clock = time.perf_counter
+        cur, cpu = self.cur, self.cpu
+        clock, pclock = time.perf_counter, time.process_time
 
         def timed(*a, **k):
-            t0 = clock()
+            t0, c0 = clock(), pclock()
             try:
                 return orig(*a, **k)
             finally:
                 cur[label] += clock() - t0
+                cpu[label] += pclock() - c0
 
         self._undo.append((obj, attr, obj.__dict__[attr] if attr in vars(obj) else None))
         setattr(obj, attr, timed)
 
     def next_run(self) -> None:
         self.runs.append(dict(self.cur))
+        self.cpu_runs.append(dict(self.cpu))
         self.cur.clear()
+        self.cpu.clear()
 
     def unwrap(self) -> None:
         for obj, attr, orig in reversed(self._undo):
@@ -230,7 +236,7 @@ def run(a, runs: int, server: Server, d: str) -> None:
     ph = Phases()
     wrap_turn(ph)
     try:
-        pchat, _, pchat_srv = turns(lambda i: t.chat(f"timed question {i}"), ph)
+        pchat, pchat_cpu, pchat_srv = turns(lambda i: t.chat(f"timed question {i}"), ph)
     finally:
         ph.unwrap()
 
@@ -248,14 +254,17 @@ def run(a, runs: int, server: Server, d: str) -> None:
     stats(f"generate() turn (cpu)", gen_cpu)
     stats("  ADAPTER OVERHEAD (wall - server)", [w - s for w, s in zip(gen, gen_srv)])
 
-    print("\nbreakdown of a chat() turn (wall, timers on each step):")
-    stats("chat() turn with timers (wall)", pchat)
+    print("\nbreakdown of a chat() turn (wall, timers on each step; cpu: median of this process's):")
+    stats("chat() turn with timers", pchat, pchat_cpu)
     for r, s in zip(ph.runs, pchat_srv):
         r["fake server's handling"] = s
     keys = list(ph.runs[0])
 
-    def col(k):
-        return [r.get(k, 0.0) for r in ph.runs]
+    def col(k, runs=ph.runs):
+        return [r.get(k, 0.0) for r in runs]
+
+    def ccol(k):
+        return col(k, ph.cpu_runs)
 
     # exclusive times: litellm's parts are inside litellm.completion, which
     # is inside complete(); reply_entry and turn_record run inside nothing timed
@@ -269,16 +278,19 @@ def run(a, runs: int, server: Server, d: str) -> None:
         if k in ("litellm.completion", "fake server's handling"):
             continue
         if k == "litellm: HTTP post (json, send, receive)":
-            stats("  " + k + " - server", [a - b for a, b in zip(post, srv)])
+            stats("    " + k + " - server", [a - b for a, b in zip(post, srv)], ccol(k))
             continue
-        stats(("    " if k.startswith("litellm") else "  ") + k, col(k))
+        stats(("    " if k.startswith("litellm") else "  ") + k, col(k), ccol(k))
         if k == "config resolution":
-            stats("  litellm.completion (all of it) - server", [a - b for a, b in zip(lit, srv)])
-    stats("    litellm: the rest (params, cost, logging...)", rest)
+            stats("  litellm.completion (all of it) - server", [a - b for a, b in zip(lit, srv)],
+                  ccol("litellm.completion"))
+    stats("    litellm: the rest (params, cost, logging...)", rest,
+          [ccol("litellm.completion")[i] - sum(ccol(k)[i] for k in inner) for i in range(runs)])
     timed = ["compile (context at HEAD)", "config resolution", "litellm.completion", "reply checks, usage, cost",
              "reply entry validation", "trailers and note record", "two commits", "seed next turn's compile"]
     glue = [pchat[i] - sum(col(k)[i] for k in timed) for i in range(runs)]
-    stats("  the rest (message building, glue)", glue)
+    stats("  the rest (message building, glue)", glue,
+          [pchat_cpu[i] - sum(ccol(k)[i] for k in timed) for i in range(runs)])
     stats("  fake server's handling (not overhead)", srv)
 
     med = statistics.median(over) * 1000
