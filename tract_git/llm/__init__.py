@@ -49,7 +49,11 @@ def load_litellm():
             # truncates: a regex over every string of every message, ~3 ms
             # of CPU a turn at 1,000 entries, for callbacks tract never
             # sets.  0 keeps the payload's messages as they are, uncopied.
-            os.environ.setdefault("MAX_BASE64_LENGTH_FOR_LOGGING", "0")
+            # litellm reads it once, at import; hooks and other children
+            # do not inherit it.
+            own_b64 = "MAX_BASE64_LENGTH_FOR_LOGGING" not in os.environ
+            if own_b64:
+                os.environ["MAX_BASE64_LENGTH_FOR_LOGGING"] = "0"
             import inspect
             import logging
 
@@ -58,6 +62,9 @@ def load_litellm():
             except ImportError as e:
                 raise LLMError(f"cannot load litellm: {e}",
                                hints=("install it with: pip install 'litellm>=1.50,<2'",)) from None
+            finally:
+                if own_b64:
+                    os.environ.pop("MAX_BASE64_LENGTH_FOR_LOGGING", None)
 
             litellm.suppress_debug_info = True
             for name in ("LiteLLM", "LiteLLM Router", "LiteLLM Proxy", "httpx"):
