@@ -21,6 +21,7 @@ Use the ``fake_llm`` fixture (registered in ``conftest.py`` with
         fake_llm.last              # the last request's JSON body
         fake_llm.attach(t)         # point a Tract (or a Repo) at this server, in memory
         fake_llm.responder = lambda body: "summary of %d messages" % len(body["messages"])
+        fake_llm.timings           # seconds each chat request spent in the server (benchmarks)
 
 Replies are served in the order they were queued (one per request); when
 the queue is empty a request gets ``fake_llm.responder(body)`` if set (a
@@ -29,12 +30,20 @@ text, or a dict of ``reply()`` arguments), else ``fake_llm.default``
 A request with ``"stream": true`` gets the same reply as server-sent events
 (one chunk per word, a final chunk with usage when the client asked for it
 with ``stream_options.include_usage``).
+
+The server answers with TCP_NODELAY, as real servers (uvicorn, vLLM) do:
+without it a response's body waits for the client's delayed ACK of its
+headers, ~40 ms a request on Linux, which is no client's cost.  Each chat
+request's handling time (from its request line read to its response
+written) is kept in ``timings``; ``GET /_fake/timings`` returns them and clears them,
+so a benchmark can subtract the server's own time from a turn.
 """
 
 from __future__ import annotations
 
 import json
 import threading
+import time
 from collections import deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -80,6 +89,7 @@ class FakeLLM:
         self.default = self._reply_body("ok", None, (10, 1), None, "stop")
         self.model = DEFAULT_MODEL
         self.responder = None  # body -> str | dict of reply() arguments, when the queue is empty
+        self.timings: list[float] = []  # seconds per chat request, request line to response written
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._server: ThreadingHTTPServer | None = None
@@ -200,9 +210,14 @@ class FakeLLM:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # TCP_NODELAY, as real servers set it
 
             def log_message(self, *a):  # quiet
                 pass
+
+            def parse_request(self):  # the request line has just arrived
+                self._t0 = time.perf_counter()
+                return super().parse_request()
 
             def _send(self, status: int, data: bytes, headers: dict | None = None):
                 self.send_response(status)
@@ -215,7 +230,11 @@ class FakeLLM:
                 self.wfile.write(data)
 
             def do_GET(self):
-                if self.path.rstrip("/").endswith("/models"):
+                if self.path.rstrip("/") == "/_fake/timings":
+                    with fake._lock:
+                        out, fake.timings[:] = list(fake.timings), []
+                    self._send(200, json.dumps(out).encode())
+                elif self.path.rstrip("/").endswith("/models"):
                     self._send(200, json.dumps({"object": "list", "data": [
                         {"id": fake.model.split("/")[-1], "object": "model"}]}).encode())
                 else:
@@ -223,6 +242,7 @@ class FakeLLM:
 
             def do_POST(self):
                 n = int(self.headers.get("Content-Length") or 0)
+                t0 = self._t0
                 raw = self.rfile.read(n) if n else b""
                 try:
                     body = json.loads(raw) if raw else None
@@ -255,6 +275,9 @@ class FakeLLM:
                             self._send(200, json.dumps(out).encode())
                 except (BrokenPipeError, ConnectionResetError):
                     pass
+                spent = time.perf_counter() - t0
+                with fake._lock:
+                    fake.timings.append(spent)
 
             def _stream(self, out: dict, include_usage: bool):
                 self.send_response(200)

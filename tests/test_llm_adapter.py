@@ -238,3 +238,20 @@ def test_missing_usage_is_counted_locally_and_flagged(fake_llm):
     assert c.usage.to_json()["estimated"] is True
     assert str(c.usage).endswith(" estimated")
     assert c.cost and c.cost > 0
+
+
+def test_litellm_logging_payload_does_not_scan_messages():
+    """tract loads litellm with MAX_BASE64_LENGTH_FOR_LOGGING=0 (unless the
+    user set it): its per-call logging payload keeps the messages as they
+    are instead of copying and regex-scanning every one (milliseconds a turn
+    at 1,000 entries); the variable is not left in the environment for hooks."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("import os; from tract_git import llm; llm.load_litellm(); "
+            "from litellm.litellm_core_utils import logging_utils as u; "
+            "print(u.MAX_BASE64_LENGTH_FOR_LOGGING, 'MAX_BASE64_LENGTH_FOR_LOGGING' in os.environ)")
+    env = {k: v for k, v in os.environ.items() if k != "MAX_BASE64_LENGTH_FOR_LOGGING"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["0", "False"]

@@ -26,3 +26,21 @@ def test_models_listing(fake_llm):
 
     with urllib.request.urlopen(fake_llm.base_url + "/models") as r:
         assert json.loads(r.read())["data"] == [{"id": "gpt-4o-mini", "object": "model"}]
+
+
+def test_server_reports_its_handling_time_and_sets_nodelay(t, fake_llm):
+    import json
+    import urllib.request
+
+    fake_llm.attach(t)
+    t.complete([{"role": "user", "content": "a"}])
+    t.complete([{"role": "user", "content": "b"}])
+    assert len(fake_llm.timings) == 2 and all(0 < s < 60 for s in fake_llm.timings)
+    root = fake_llm.base_url.rsplit("/v1", 1)[0]
+    with urllib.request.urlopen(root + "/_fake/timings") as r:
+        got = json.loads(r.read())
+    assert len(got) == 2 and all(isinstance(s, float) and s > 0 for s in got)
+    assert fake_llm.timings == []  # read and cleared; a GET is not a chat request
+    assert len(fake_llm.requests) == 2
+    handler = fake_llm._server.RequestHandlerClass
+    assert handler.disable_nagle_algorithm is True

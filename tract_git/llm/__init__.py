@@ -9,7 +9,9 @@ litellm with bounded retries and a timeout, checks the reply and returns a
 litellm costs seconds to import, so it is imported here, lazily, on the
 first call, and nowhere else in tract: commands that need no model never
 load it.  ``LITELLM_LOCAL_MODEL_COST_MAP=True`` is set first so it never
-reaches for the network for its price map.
+reaches for the network for its price map, and
+``MAX_BASE64_LENGTH_FOR_LOGGING=0`` (unless set) so its per-call logging
+payload does not copy and scan every message (see ``load_litellm``).
 """
 
 from __future__ import annotations
@@ -42,6 +44,16 @@ def load_litellm():
         if _litellm is None:
             os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"  # never fetch the price map
             os.environ.setdefault("LITELLM_LOG", "ERROR")
+            # after every call litellm builds a logging payload (in a thread)
+            # with a copy of the messages whose base64 data URIs it
+            # truncates: a regex over every string of every message, ~3 ms
+            # of CPU a turn at 1,000 entries, for callbacks tract never
+            # sets.  0 keeps the payload's messages as they are, uncopied.
+            # litellm reads it once, at import; hooks and other children
+            # do not inherit it.
+            own_b64 = "MAX_BASE64_LENGTH_FOR_LOGGING" not in os.environ
+            if own_b64:
+                os.environ["MAX_BASE64_LENGTH_FOR_LOGGING"] = "0"
             import inspect
             import logging
 
@@ -50,6 +62,9 @@ def load_litellm():
             except ImportError as e:
                 raise LLMError(f"cannot load litellm: {e}",
                                hints=("install it with: pip install 'litellm>=1.50,<2'",)) from None
+            finally:
+                if own_b64:
+                    os.environ.pop("MAX_BASE64_LENGTH_FOR_LOGGING", None)
 
             litellm.suppress_debug_info = True
             for name in ("LiteLLM", "LiteLLM Router", "LiteLLM Proxy", "httpx"):

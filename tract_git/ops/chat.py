@@ -36,6 +36,7 @@ from ..errors import LLMError
 from ..model import Entry
 from . import commit as _commit
 from . import compile as _compile
+from ..store import treediff as _treediff
 from .repo import CommitResult, Repo
 
 OPERATION = "chat"
@@ -141,7 +142,8 @@ def _seed_compile(repo: Repo, ctx: _compile.CompileResult, landed: list[CommitRe
         if res.parent != parent:
             return
         parent = res.commit
-    if ctx.tree is not None and repo.store.read_settings(ctx.tree) != repo.store.read_settings(landed[-1].tree):
+    if ctx.tree is not None and _treediff.settings_id(repo.store, ctx.tree) != \
+            _treediff.settings_id(repo.store, landed[-1].tree):
         return
     new = []
     for res in landed:
@@ -151,12 +153,15 @@ def _seed_compile(repo: Repo, ctx: _compile.CompileResult, landed: list[CommitRe
         new.append(repo.entry(item))
     if any(e.skipped for e in new):
         return
-    tail = _compile.CompileResult(None, None, new, 0)
     last = landed[-1]
+    openai = None
+    if ctx._openai is not None:  # the cached dicts, never handed out (to_openai copies them)
+        tail = _compile.CompileResult(None, None, new, 0)
+        tail.to_openai()
+        openai = ctx._openai + tail._openai
     seeded = _compile.CompileResult(
-        last.commit, last.tree, list(ctx.messages) + new, last.note.context_tokens,
-        last.note.encoding, last.note.approximate, list(ctx.dropped),
-        (ctx.to_openai() + tail.to_openai()) if ctx._openai is not None else None)
+        last.commit, last.tree, ctx.messages + new, last.note.context_tokens,
+        last.note.encoding, last.note.approximate, [], openai)
     if len(repo.compile_cache) > 64:
         repo.compile_cache.clear()
     repo.compile_cache[("full", last.tree)] = seeded
