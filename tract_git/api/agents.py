@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
-from ..ops import agents as _agents
+from .._lazy import lazy as _lazy
+
+_agents = _lazy("tract_git.ops.agents")
 
 
 class AgentsMixin:

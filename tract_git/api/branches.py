@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from ..ops import branch as _branch
-from ..ops import cherry_pick as _cherry_pick
-from ..ops import merge as _merge
-from ..ops import rebase as _rebase
-from ..ops import reorder as _reorder
-from ..ops import revert as _revert
+from .._lazy import lazy as _lazy
 from ..ops.repo import Repo
+
+_branch = _lazy("tract_git.ops.branch")
+_cherry_pick = _lazy("tract_git.ops.cherry_pick")
+_merge = _lazy("tract_git.ops.merge")
+_rebase = _lazy("tract_git.ops.rebase")
+_reorder = _lazy("tract_git.ops.reorder")
+_revert = _lazy("tract_git.ops.revert")
 
 
 class BranchName(str):

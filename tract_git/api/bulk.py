@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from ..ops import bulk as _bulk
+from .._lazy import lazy as _lazy
+
+_bulk = _lazy("tract_git.ops.bulk")
 
 
 class BulkMixin:

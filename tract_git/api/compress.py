@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from ..ops import budget as _budget
-from ..ops import compress as _compress
-from ..ops import gc as _gc
+from .._lazy import lazy as _lazy
+
+_budget = _lazy("tract_git.ops.budget")
+_compress = _lazy("tract_git.ops.compress")
+_gc = _lazy("tract_git.ops.gc")
 
 
 class CompressMixin:

@@ -4,21 +4,23 @@ from __future__ import annotations
 
 import os
 
+from .._lazy import lazy as _lazy
 from ..errors import NotAStoreError
 from ..model import Entry
-from ..ops import checkout as _checkout
-from ..ops import commit as _commit
-from ..ops import compile as _compile
-from ..ops import config as _config
-from ..ops import diff as _diff
-from ..ops import init as _init
-from ..ops import log as _log
-from ..ops import reflog as _reflog
-from ..ops import reset as _reset
-from ..ops import show as _show
-from ..ops import status as _status
 from ..ops.repo import DEFAULT_DIR, Repo
 from ..store.repo import is_store
+
+_checkout = _lazy("tract_git.ops.checkout")
+_commit = _lazy("tract_git.ops.commit")
+_compile = _lazy("tract_git.ops.compile")
+_config = _lazy("tract_git.ops.config")
+_diff = _lazy("tract_git.ops.diff")
+_init = _lazy("tract_git.ops.init")
+_log = _lazy("tract_git.ops.log")
+_reflog = _lazy("tract_git.ops.reflog")
+_reset = _lazy("tract_git.ops.reset")
+_show = _lazy("tract_git.ops.show")
+_status = _lazy("tract_git.ops.status")
 
 
 class CoreMixin:

@@ -6,9 +6,11 @@ from __future__ import annotations
 import queue
 import threading
 
-from .. import llm as _llm
+from .._lazy import lazy as _lazy
 from ..llm.config import SAMPLING
-from ..ops import chat as _chat
+
+_llm = _lazy("tract_git.llm")
+_chat = _lazy("tract_git.ops.chat")
 
 _PARAM_TO_CONFIG = {pname: cname for cname, (pname, _) in SAMPLING.items()}
 
