@@ -479,6 +479,7 @@ class Repo:
                 pass  # the note is recomputed on demand; the commit has landed
             self._note_cache[commit] = note
             if commit.startswith("00"):  # about one commit in 256, in any process
+                self.squash_notes()
                 store.auto_gc()
             hook_output = self.run_hook("post-commit", op=op, refuse=False) if post_hook else ""
             return CommitResult(commit, tip, change.tree, subject, op, note,
@@ -486,6 +487,17 @@ class Repo:
         raise RefUpdateError(
             f"could not update {ref or 'HEAD'}: lost the race to other writers {max_attempts} times"
         )
+
+    def squash_notes(self) -> str | None:
+        """Drop the notes history (``Store.squash_notes``): done after about
+        one commit in 256, so a plain ``git gc`` never keeps more than a few
+        hundred superseded notes commits (docs/performance.md, "Store
+        size").  Best effort: a squash that loses its races or cannot write
+        is simply left for the next time; the commit has landed."""
+        try:
+            return self.store.squash_notes()
+        except TractError:
+            return None
 
     def _make_note(self, commit: str, first_parent: str | None, change: Change) -> TokenNote:
         parent_note = self.note(first_parent) if first_parent else None
