@@ -492,8 +492,15 @@ class Repo:
         """Drop the notes history (``Store.squash_notes``): done after about
         one commit in 256, so a plain ``git gc`` never keeps more than a few
         hundred superseded notes commits (docs/performance.md, "Store
-        size").  Best effort: a squash that loses its races or cannot write
-        is simply left for the next time; the commit has landed."""
+        size").  Only where git packs unreachable objects into a cruft pack
+        (``gc.cruftPacks``, which ``tract init`` sets): elsewhere the
+        superseded notes commits would stay loose until git's prune date and
+        keep ``git gc --auto`` firing (stores made before that key get the
+        squash from ``tract gc`` only).  Best effort: a squash that loses
+        its races or cannot write is left for the next time; the commit
+        has landed."""
+        if (self.store.get_config("gc.cruftPacks") or "").lower() not in ("true", "yes", "on", "1"):
+            return None
         try:
             return self.store.squash_notes()
         except TractError:
