@@ -20,7 +20,7 @@ def _notes_commits(git, store) -> int:
 
 
 def test_init_writes_packing_config(t, git):
-    assert GC_CONFIG == {"pack.depth": "250", "repack.writeBitmaps": "false", "gc.cruftPacks": "true"}
+    assert GC_CONFIG == {"repack.writeBitmaps": "false", "gc.cruftPacks": "true"}
     for key, value in GC_CONFIG.items():
         assert git(t.path, "config", "--get", key) == value + "\n"
     # nothing to pass to git gc for a store that has them
@@ -28,11 +28,10 @@ def test_init_writes_packing_config(t, git):
 
 
 def test_tract_gc_passes_settings_to_older_stores_user_value_wins(t, git):
-    git(t.path, "config", "--unset", "pack.depth")
     git(t.path, "config", "--unset", "repack.writeBitmaps")
-    assert maintenance.missing_gc_config(t.path) == {"pack.depth": "250", "repack.writeBitmaps": "false"}
-    git(t.path, "config", "pack.depth", "20")
     assert maintenance.missing_gc_config(t.path) == {"repack.writeBitmaps": "false"}
+    git(t.path, "config", "repack.writeBitmaps", "true")
+    assert maintenance.missing_gc_config(t.path) == {}
 
 
 def test_squash_keeps_every_note_and_git_log_shows_them(t, git, fsck):
