@@ -6,6 +6,7 @@ same workload in the same run.
     python bench/bench_foundation.py --quick    # N=1,000, well under a minute
     python bench/bench_foundation.py --compile-only LOOSE PACKED [--baseline DIR]
                                                 # compile figures only, on existing stores
+    python bench/bench_foundation.py --size     # only the store size (and SQLite's)
 
 Workload: N alternating user/assistant messages of ~400 characters of
 varied text (deterministic, seeded).  Every figure is measured at least
@@ -246,7 +247,69 @@ def compile_only(args) -> int:
     return 0
 
 
+def gc_size(rep: Report, store: str, runs: int) -> None:
+    """``git gc --prune=now`` on ``store`` ``runs`` times (the first packs
+    everything, the later ones repack the same objects); the figure, and
+    the breakdown of the last one."""
+    rep.meta["loose_store_mb"] = common.dir_size(store) / 1e6
+    sizes = []
+    for r in range(runs):
+        git(store, "gc", "--quiet", "--prune=now")
+        sizes.append(common.dir_size(store) / 1e6)
+    parts = {part: common.dir_size(os.path.join(store, part)) / 1e6 for part in ("objects", "logs")}
+    pack = os.path.join(store, "objects", "pack")
+    for ext in ("pack", "idx", "bitmap"):
+        parts[ext] = sum(os.path.getsize(os.path.join(pack, f)) for f in os.listdir(pack)
+                         if f.endswith("." + ext)) / 1e6
+    parts["commit-graph"] = common.dir_size(os.path.join(store, "objects", "info")) / 1e6
+    parts["notes commits"] = int(git(store, "rev-list", "--count", "refs/notes/tract").strip())
+    rep.meta["gc_size_breakdown_mb"] = parts
+    print("  (breakdown: objects {objects:.2f} MB = pack {pack:.2f} + idx {idx:.2f} + bitmap {bitmap:.2f}"
+          " + commit-graph {commit-graph:.2f}; reflogs {logs:.2f} MB; {notes commits} notes commits)"
+          .format(**parts))
+    rep.add("store size after git gc", "MB", sizes, target="<= 8")
+
+
+def size_only(args) -> int:
+    """``--size``: only the size figure (one store of N one-at-a-time
+    appends, ``git gc`` --runs times) and SQLite's size for the same
+    workload; sizes do not depend on the machine's load."""
+    n = args.n or (1_000 if args.quick else 10_000)
+    common.apply_env(common.bench_env())
+    from tract_git import tokens
+
+    counter = tokens.Counter(tokens.DEFAULT_ENCODING)
+    work = common.workload(n)
+    rep = Report("foundation-size", args.quick)
+    rep.meta.update({"n": n, "runs": args.runs})
+    tmp = common.tempdir("tract-bench-")
+    try:
+        section(f"store size after git gc ({n:,} one-at-a-time appends, notes included)")
+        store = os.path.join(tmp, "append0")
+        total, _, _ = append_run(store, work, max(1, n // 10))
+        print(f"  (built in {total:.0f} s)")
+        gc_size(rep, store, args.runs)
+        sq = os.path.join(tmp, "sq0.db")
+        sqlite_append_run(sq, work, counter, "OFF")
+        rep.add("sqlite store size (after VACUUM)", "MB", [os.path.getsize(sq) / 1e6] * args.runs)
+        ratio = rep.get("store size after git gc").median / rep.get("sqlite store size (after VACUUM)").median
+        print(f"  gc'd size vs sqlite size: {ratio:.2f}x")
+        rep.meta["ratios"] = {"gc'd size vs sqlite size": ratio}
+        rep.write(args.out)
+    finally:
+        if args.keep:
+            print(f"kept {tmp}")
+        else:
+            common.rmtree(tmp)
+    return 0
+
+
 def main(argv=None) -> int:
+    if argv is None:
+        argv = sys.argv[1:]
+    if "--size" in argv:
+        return size_only(common.parse_args(__doc__.splitlines()[0], [a for a in argv if a != "--size"],
+                                           extra=_extra_args))
     args = common.parse_args(__doc__.splitlines()[0], argv, extra=_extra_args)
     if args.compile_only:
         return compile_only(args)
@@ -331,18 +394,8 @@ def main(argv=None) -> int:
 
         # -------------------------------------------------------------- size
         section(f"store size after git gc ({n_big:,} messages, notes included)")
-        # in place (the CLI figures above are done with this store): the first
-        # gc packs everything, the later ones repack the same objects
-        rep.meta["loose_store_mb"] = common.dir_size(store) / 1e6
-        sizes = []
-        for r in range(runs):
-            git(store, "gc", "--quiet", "--prune=now")
-            sizes.append(common.dir_size(store) / 1e6)
-        rep.meta["gc_size_breakdown_mb"] = {
-            part: common.dir_size(os.path.join(store, part)) / 1e6 for part in ("objects", "logs")}
-        print(f"  (breakdown: objects {rep.meta['gc_size_breakdown_mb']['objects']:.2f} MB, "
-              f"reflogs {rep.meta['gc_size_breakdown_mb']['logs']:.2f} MB)")
-        rep.add("store size after git gc", "MB", sizes, target="<= 8")
+        # in place (the CLI figures above are done with this store)
+        gc_size(rep, store, runs)
         rep.meta["bulk_store_mb"] = common.dir_size(bulk_store) / 1e6
 
         # ------------------------------------------------------------ SQLite

@@ -10,6 +10,10 @@ its summary's commit is reachable (it is that commit's parent).  The
 retention is --keep-days, else the store setting gc.keepDays, else 30
 days; 0 prunes every unreachable object now.
 
+The token notes' history is not kept: the notes ref is first squashed to
+one commit holding every note (no reader needs the older notes commits),
+so they go with the retention like any unreachable object.
+
 Prints the object database size before and after.  Done by the real git
 binary (reflog expire, gc --cruft): the store is `git fsck --strict` clean
 afterwards, and a plain `git gc` on the store is equally safe.

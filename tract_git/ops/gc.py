@@ -22,6 +22,10 @@ the compress commit is.  After an undo of the compress the parent is the
 branch tip again; only the compress commit (the summary) itself becomes
 unreachable, and it is kept for the retention like any reset-away tip.
 
+The notes history is not kept: ``refs/notes/tract`` is first squashed to
+one parentless commit holding every note (``Store.squash_notes``), as the
+commit loop also does after about one commit in 256.
+
 Then everything is packed.  The work is done by the real git binary (see
 ``tract_git.store.maintenance`` for why); the result is ``git fsck --strict``
 clean, and a plain ``git gc`` on the store is just as safe.
@@ -88,6 +92,10 @@ def gc(repo: Repo, *, keep_days: float | None = None, progress=None,
     from .agents import prune as prune_agents
 
     pruned = prune_agents(repo)
+    # the notes history is garbage to be (no reader needs it): squashed
+    # first, it goes with this gc (or into the cruft pack, within the
+    # retention)
+    repo.store.squash_notes()
     _m.gc(repo.path, keep_days, progress=progress, git_progress=git_progress)
     repo.store.refresh()  # packs were rewritten and objects pruned
     # the notes of the commits gc pruned go too (one new notes commit,

@@ -496,6 +496,7 @@ class Repo:
             else:
                 self._unsaved_notes.add(commit)  # the next commit on it writes it back
             if commit.startswith("00"):  # about one commit in 256, in any process
+                self.squash_notes()
                 store.auto_gc()
             hook_output = self.run_hook("post-commit", op=op, refuse=False) if post_hook else ""
             return CommitResult(commit, tip, change.tree, subject, op, note,
@@ -503,6 +504,24 @@ class Repo:
         raise RefUpdateError(
             f"could not update {ref or 'HEAD'}: lost the race to other writers {max_attempts} times"
         )
+
+    def squash_notes(self) -> str | None:
+        """Drop the notes history (``Store.squash_notes``): done after about
+        one commit in 256, so a plain ``git gc`` never keeps more than a few
+        hundred superseded notes commits (docs/performance.md, "Store
+        size").  Only where git packs unreachable objects into a cruft pack
+        (``gc.cruftPacks``, which ``tract init`` sets): elsewhere the
+        superseded notes commits would stay loose until git's prune date and
+        keep ``git gc --auto`` firing (stores made before that key get the
+        squash from ``tract gc`` only).  Best effort: a squash that loses
+        its races or cannot write is left for the next time; the commit
+        has landed."""
+        if (self.store.get_config("gc.cruftPacks") or "").lower() not in ("true", "yes", "on", "1"):
+            return None
+        try:
+            return self.store.squash_notes()
+        except TractError:
+            return None
 
     def _make_note(self, commit: str, first_parent: str | None, change: Change) -> TokenNote:
         parent_note = self.note(first_parent) if first_parent else None

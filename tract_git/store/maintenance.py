@@ -103,6 +103,20 @@ def expire_spec(keep_days: float) -> str:
 REACHABLE_REFLOG_DAYS = 90.0
 
 
+def missing_gc_config(path: str) -> dict[str, str]:
+    """The packing settings new stores get at init (``repo.GC_CONFIG``)
+    that this store's config does not set: ``tract gc`` passes them with
+    ``-c``, so stores made before them pack as small, and a value the user
+    set wins."""
+    from .repo import GC_CONFIG
+
+    p = subprocess.run([git_binary(), "--git-dir", path, "config", "--name-only", "--get-regexp",
+                        "^(pack|repack|gc)\\."], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                       text=True)
+    have = {line.strip().lower() for line in p.stdout.splitlines()}
+    return {k: v for k, v in GC_CONFIG.items() if k.lower() not in have and k != "gc.cruftPacks"}
+
+
 def gc(path: str, keep_days: float, *, progress=None, git_progress: bool = False) -> None:
     """Expire reflog entries of unreachable commits older than
     ``keep_days`` (of reachable ones, older than ``max(keep_days, 90)``),
@@ -118,8 +132,9 @@ def gc(path: str, keep_days: float, *, progress=None, git_progress: bool = False
     # the notes ref's reflog repeats the notes history: no undo needs it
     run_git(path, "reflog", "expire", "--expire=now", "--expire-unreachable=now", "refs/notes/tract")
     say("packing and pruning objects")
+    packing = [a for k, v in missing_gc_config(path).items() for a in ("-c", f"{k}={v}")]
     args = ["-c", f"gc.reflogExpire={reach}", "-c", f"gc.reflogExpireUnreachable={when}",
-            "-c", "gc.autoDetach=false", "gc", f"--prune={when}"]
+            "-c", "gc.autoDetach=false", *packing, "gc", f"--prune={when}"]
     if git_version(path) >= (2, 37):
         args.append("--cruft")  # older gits keep recent unreachable objects loose instead
     if not git_progress:

@@ -54,6 +54,25 @@ AGENTS_PREFIX = "refs/tract/agents/"
 SETTINGS_FILE = "settings.json"
 MSG_DIR = "msg"
 DEFAULT_BRANCH = "main"
+#: git's packing settings that ``tract init`` writes into a new store (see
+#: docs/performance.md, "Store size"), so a plain ``git gc`` packs it small:
+#:
+#: * ``repack.writeBitmaps``: bare repositories write reachability bitmaps
+#:   by default; they speed up serving clones and fetches, which a context
+#:   store seldom does, and tract reads through libgit2, which does not use
+#:   them (~0.5 MB at 10,000 commits).  The commit-graph is kept: libgit2
+#:   reads it.
+#: * ``gc.cruftPacks``: unreachable objects still inside git's prune date
+#:   (superseded notes history, undone commits) go into one cruft pack
+#:   instead of thousands of loose files (git >= 2.37; older gits ignore it).
+#:
+#: ``pack.depth=250`` was measured and left out: once the notes history is
+#: squashed, git's default depth of 50 packs the trees of 10,000 appends
+#: within 0.1 KB of it.
+GC_CONFIG = {
+    "repack.writeBitmaps": "false",
+    "gc.cruftPacks": "true",
+}
 BLOB = 0o100644  # pygit2.GIT_FILEMODE_BLOB
 TREE = 0o040000  # pygit2.GIT_FILEMODE_TREE
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
@@ -301,6 +320,8 @@ class Store:
             # the notes ref's reflog repeats what the notes history holds
             cfg[f"gc.{NOTES_REF}.reflogExpire"] = "now"
             cfg[f"gc.{NOTES_REF}.reflogExpireUnreachable"] = "now"
+            for key, value in GC_CONFIG.items():  # see GC_CONFIG for why
+                cfg[key] = value
             cfg["tract.encoding"] = encoding
             # written last: its presence is what makes this a tract store
             cfg["tract.formatVersion"] = str(FORMAT_VERSION)
@@ -1339,6 +1360,32 @@ class Store:
             try:
                 self._update_ref_nowait(NOTES_REF, str(commit), tip, "notes: " + message)
                 return sorted(gone)
+            except (RefRaceError, RefLockedError):
+                time.sleep(0.002)
+        raise RefUpdateError(f"could not update {NOTES_REF}: too many concurrent writers")
+
+    def squash_notes(self, *, message: str = "Notes squashed by tract",
+                     retries: int = 20) -> str | None:
+        """Rewrite ``refs/notes/tract`` as one parentless commit holding the
+        tip's notes tree, so the notes history (one commit and two trees per
+        note, which no reader needs: notes are read from the tip's tree)
+        becomes garbage that ``git gc`` prunes.  Every note is kept: the tree
+        is the tip's own, and the ref moves with compare-and-swap, so a note
+        added meanwhile makes the squash retry on the new tip, never lose
+        it.  Returns the new tip, or None when there was nothing to squash
+        (no notes, or the tip has no parent already)."""
+        for _ in range(retries):
+            tip = self.read_ref(NOTES_REF)
+            if tip is None:
+                return None
+            old = self.commit(tip)
+            if not old.parents:
+                return None
+            sig = self._signature("COMMITTER").line()
+            commit = self._put(b"commit", _odb.commit_bytes(old.tree, [], sig, sig, message + "\n")).hex()
+            try:
+                self._update_ref_nowait(NOTES_REF, commit, tip, "notes: " + message)
+                return commit
             except (RefRaceError, RefLockedError):
                 time.sleep(0.002)
         raise RefUpdateError(f"could not update {NOTES_REF}: too many concurrent writers")
