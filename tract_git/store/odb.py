@@ -416,17 +416,16 @@ class ObjectDB:
         h.update(data)
         raw = h.digest()
         hx = raw.hex()
-        d = os.path.join(self.objects, hx[:2])
-        path = os.path.join(d, hx[2:])
+        d = f"{self.objects}/{hx[:2]}"
+        path = f"{d}/{hx[2:]}"
         if os.path.exists(path):
             return raw
         if self._packs is None:
             self._load_packs()
         if any(p.find(raw) is not None for p in self._packs):  # type: ignore[union-attr]
             return raw
-        c = zlib.compressobj(1)
-        z = c.compress(head) + c.compress(data) + c.flush()
-        tmp = os.path.join(self.objects, f"tmp_obj_{os.getpid()}_{hx[:12]}")
+        z = deflate(head, data)
+        tmp = f"{self.objects}/tmp_obj_{os.getpid()}_{hx[:12]}"
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o444)
         try:
             _write_all(fd, z)
@@ -445,6 +444,18 @@ class ObjectDB:
                 pass
             raise
         return raw
+
+
+def deflate(head: bytes, data: bytes) -> bytes:
+    """zlib level 1 (git's ``core.looseCompression`` default).  Most
+    objects here are small (commits, trees' deltas, notes, messages): for
+    those a small window and state make setting zlib up several times
+    cheaper than the compression itself; any zlib stream inflates the same."""
+    if len(data) < 4096:
+        c = zlib.compressobj(1, zlib.DEFLATED, 12, 1)
+    else:
+        c = zlib.compressobj(1)
+    return c.compress(head) + c.compress(data) + c.flush()
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -486,7 +497,7 @@ class Refs:
         """A ref's own value: a hex id, ``ref: <target>`` for a symbolic
         ref, or None when it does not exist."""
         try:
-            with open(os.path.join(self.git_dir, name), "rb") as f:
+            with open(f"{self.git_dir}/{name}", "rb") as f:
                 v = f.read().strip().decode("utf-8", "replace")
         except (FileNotFoundError, NotADirectoryError):
             return self.packed().get(name)
@@ -513,7 +524,7 @@ class Refs:
         with :func:`reflog_line`) to its reflog and to those of
         ``also_log`` (e.g. HEAD when it points at ``name``).  Raises
         :class:`RefLocked` or :class:`RefMoved`; OSError as is."""
-        path = os.path.join(self.git_dir, name)
+        path = f"{self.git_dir}/{name}"
         lock = path + ".lock"
         try:
             fd = os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
@@ -552,7 +563,7 @@ class Refs:
                     pass
 
     def _append_log(self, ref: str, line: bytes) -> None:
-        path = os.path.join(self.git_dir, "logs", ref)
+        path = f"{self.git_dir}/logs/{ref}"
         try:
             fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
         except FileNotFoundError:
