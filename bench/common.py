@@ -45,7 +45,12 @@ def parse_args(description: str, argv=None, extra=None) -> argparse.Namespace:
     p.add_argument("--keep", action="store_true", help="keep the temporary stores")
     p.add_argument("--n", type=int, default=0, metavar="N", help="workload size (overrides the default)")
     p.add_argument("--out", metavar="FILE", help="JSON output file (default bench/results/<bench>.json)")
+    if not any(a.dest == "dir" for a in p._actions):
+        p.add_argument("--dir", metavar="DIR", default=None,
+                       help="where the stores are made (default: $TRACT_BENCH_DIR, else bench/.scratch/)")
     a = p.parse_args(argv)
+    if getattr(a, "dir", None):
+        os.environ["TRACT_BENCH_DIR"] = a.dir
     a.runs = max(a.runs, MIN_RUNS)
     return a
 
@@ -205,8 +210,53 @@ def dir_size(path: str) -> int:
     return total
 
 
+def scratch_root() -> str:
+    """Where benches make their stores: ``$TRACT_BENCH_DIR`` (``--dir``),
+    else ``bench/.scratch/`` in the checkout, beside the project as a user's
+    ``.tract/`` would be.  Not the system temporary directory by default:
+    on the machines this was measured on, creating a file in a long-used
+    ``/tmp`` cost ~200 us against ~30 us elsewhere on the same disk (a full
+    directory's inode allocation), which swamps everything measured here;
+    :func:`file_create_cost` reports the figure for the directory used."""
+    root = os.environ.get("TRACT_BENCH_DIR") or os.path.join(ROOT, "bench", ".scratch")
+    os.makedirs(root, exist_ok=True)
+    return root
+
+
 def tempdir(prefix: str) -> str:
-    return tempfile.mkdtemp(prefix=prefix)
+    return tempfile.mkdtemp(prefix=prefix, dir=scratch_root())
+
+
+def file_create_cost(n: int = 500) -> tuple[float, float]:
+    """(create+write, rename over an existing file) in microseconds, median
+    of ``n``, in the scratch directory: the file-system floor of a loose
+    object and of a ref update, for reading the other figures."""
+    import statistics
+
+    d = tempfile.mkdtemp(prefix="fs-probe-", dir=scratch_root())
+    try:
+        create, replace = [], []
+        target = os.path.join(d, "ref")
+        with open(target, "wb") as f:
+            f.write(b"x" * 41)
+        for i in range(n):
+            p = os.path.join(d, f"o{i}")
+            t0 = time.perf_counter()
+            fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o444)
+            os.write(fd, b"x" * 300)
+            os.close(fd)
+            t1 = time.perf_counter()
+            lock = target + ".lock"
+            fd = os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            os.write(fd, b"%040d\n" % i)
+            os.close(fd)
+            os.rename(lock, target)
+            t2 = time.perf_counter()
+            create.append((t1 - t0) * 1e6)
+            replace.append((t2 - t1) * 1e6)
+        return statistics.median(create), statistics.median(replace)
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
 
 
 def rmtree(path: str) -> None:
