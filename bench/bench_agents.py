@@ -44,6 +44,14 @@ from tract_git.store import codec, keys  # noqa: E402
 from tract_git.store.trailers import format_message  # noqa: E402
 
 
+
+def _scratch(d: str | None) -> str:
+    """Where stores are made: ``d``, else ``$TRACT_BENCH_DIR``, else
+    ``bench/.scratch/`` (see ``bench/common.py``: not the system tmp)."""
+    d = d or os.environ.get("TRACT_BENCH_DIR") or os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "bench", ".scratch")
+    os.makedirs(d, exist_ok=True)
+    return d
+
 def stats(name: str, values: list[float], unit: str) -> None:
     print(f"{name}: median {statistics.median(values):.2f} {unit}, min {min(values):.2f}, "
           f"max {max(values):.2f} ({len(values)} runs)")
@@ -214,7 +222,7 @@ def main() -> None:
     os.environ.setdefault("GIT_CONFIG_NOSYSTEM", "1")
     if args.dir:
         os.makedirs(args.dir, exist_ok=True)
-    tmp = tempfile.mkdtemp(prefix="tract-bench-agents-", dir=args.dir)
+    tmp = tempfile.mkdtemp(prefix="tract-bench-agents-", dir=_scratch(args.dir))
     try:
         if "spawn" in only:
             bench_spawn(tmp, 1_000 if q else 10_000, max(args.runs or 20, 10))

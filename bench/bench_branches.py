@@ -36,6 +36,14 @@ from tract_git.ops import rebase as _rebase  # noqa: E402
 from tract_git.ops.repo import Repo  # noqa: E402
 
 
+
+def _scratch(d: str | None) -> str:
+    """Where stores are made: ``d``, else ``$TRACT_BENCH_DIR``, else
+    ``bench/.scratch/`` (see ``bench/common.py``: not the system tmp)."""
+    d = d or os.environ.get("TRACT_BENCH_DIR") or os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "bench", ".scratch")
+    os.makedirs(d, exist_ok=True)
+    return d
+
 def report(name: str, times: list[float], target: float, cpu: list[float] | None = None) -> None:
     med = statistics.median(times)
     ok = "ok" if med < target else "OVER TARGET"
@@ -62,7 +70,7 @@ def main() -> None:
     args = ap.parse_args()
     runs = args.runs or (3 if args.quick else 5)
     side = 100 if args.quick else 1000
-    tmp = tempfile.mkdtemp(prefix="tract-bench-branches-")
+    tmp = tempfile.mkdtemp(prefix="tract-bench-branches-", dir=_scratch(None))
     try:
         repo: Repo = _init.init(os.path.join(tmp, "store"))
         t0 = time.perf_counter()

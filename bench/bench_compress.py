@@ -48,6 +48,14 @@ SENTENCES = [
 ]
 
 
+
+def _scratch(d: str | None) -> str:
+    """Where stores are made: ``d``, else ``$TRACT_BENCH_DIR``, else
+    ``bench/.scratch/`` (see ``bench/common.py``: not the system tmp)."""
+    d = d or os.environ.get("TRACT_BENCH_DIR") or os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "bench", ".scratch")
+    os.makedirs(d, exist_ok=True)
+    return d
+
 def stats(xs: list[float]) -> str:
     ms = [x * 1000 for x in xs]
     return f"median {statistics.median(ms):8.1f} ms   min {min(ms):8.1f}   max {max(ms):8.1f}   (n={len(ms)})"
@@ -85,7 +93,7 @@ def main() -> None:
     n = a.entries or (2000 if a.quick else 10000)
     runs = max(5, a.runs)
     k = n * 9 // 10
-    tmp = tempfile.mkdtemp(prefix="bench-compress-")  # $TMPDIR: /tmp is slow on some machines
+    tmp = tempfile.mkdtemp(prefix="bench-compress-", dir=_scratch(None))
     store = os.path.join(tmp, "store")
     try:
         t0 = time.perf_counter()

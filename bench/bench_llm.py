@@ -67,6 +67,14 @@ f.stop()
 """
 
 
+
+def _scratch(d: str | None) -> str:
+    """Where stores are made: ``d``, else ``$TRACT_BENCH_DIR``, else
+    ``bench/.scratch/`` (see ``bench/common.py``: not the system tmp)."""
+    d = d or os.environ.get("TRACT_BENCH_DIR") or os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "bench", ".scratch")
+    os.makedirs(d, exist_ok=True)
+    return d
+
 def stats(name: str, xs: list[float], cpu: list[float] | None = None) -> None:
     ms = [x * 1000 for x in xs]
     tail = f"   cpu {statistics.median(cpu) * 1000:6.2f}" if cpu is not None else f"   (n={len(ms)})"
@@ -167,12 +175,12 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="fewer runs")
     ap.add_argument("--entries", type=int, default=1000)
     ap.add_argument("--runs", type=int, default=None)
-    ap.add_argument("--dir", default=None, help="where to put the store (default: a temporary directory)")
+    ap.add_argument("--dir", default=None, help="where to put the store (default: $TRACT_BENCH_DIR, else bench/.scratch/)")
     a = ap.parse_args()
     runs = max(a.runs or (7 if a.quick else 20), 5)
 
     server = Server()
-    d = tempfile.mkdtemp(prefix="bench-llm-", dir=a.dir)
+    d = tempfile.mkdtemp(prefix="bench-llm-", dir=_scratch(a.dir))
     try:
         run(a, runs, server, d)
     finally:
