@@ -75,13 +75,16 @@ def test_import_on_unborn_branch_and_reopen(tmp_path, git, fsck):
     t = Tract.open(p)
     res = t.import_messages([{"role": "user", "content": f"m{i}"} for i in range(300)])
     assert res.parent is None
-    # written as a pack (fast-import leaves batches under 100 objects loose, as git does)
-    assert [f for f in os.listdir(os.path.join(p, "objects", "pack")) if f.endswith(".pack")]
+    # written as one pack: entries, trees, commits, note blobs, notes trees and commit
+    packs = [f for f in os.listdir(os.path.join(p, "objects", "pack")) if f.endswith(".pack")]
+    assert len(packs) == 1
     loose = [d + f for d in os.listdir(os.path.join(p, "objects")) if len(d) == 2
              for f in os.listdir(os.path.join(p, "objects", d))]
-    kinds = git(p, "cat-file", "--batch-check=%(objecttype)", input="\n".join(loose) + "\n").split()
-    assert "blob" not in kinds  # entries and notes all in the pack; only the notes trees are loose
-    assert kinds.count("commit") == 1
+    assert loose == []
+    listed = git(p, "verify-pack", "-v", os.path.join(p, "objects", "pack", packs[0])).splitlines()
+    kinds = [line.split()[1] for line in listed if len(line.split()) >= 5 and len(line.split()[0]) == 40]
+    # 300 entries (blobs), 300 notes, 300 commits + the notes commit; trees: 3 per commit + 1 + 256 fan-out
+    assert (kinds.count("blob"), kinds.count("commit")) == (600, 301)
     t2 = Tract.open(p)
     assert [m["content"] for m in t2.compile().to_openai()] == [f"m{i}" for i in range(300)]
     st = t2.status()
@@ -134,15 +137,27 @@ def test_import_invalid_message_writes_nothing(tmp_path, refs_of):
     assert refs_of(t.path) == before
 
 
-def test_import_without_git_binary_falls_back(tmp_path, monkeypatch, fsck):
-    monkeypatch.setattr(fastimport, "available", lambda: False)
-    t = Tract.open(str(tmp_path / "s"))
-    res = t.import_messages(MSGS)
-    assert len(res.commits) == len(MSGS)
-    assert [m["role"] for m in t.compile().to_openai()] == \
-           ["system", "user", "assistant", "tool", "assistant", "user"]
-    assert not [f for f in os.listdir(os.path.join(t.path, "objects", "pack")) if f.endswith(".pack")]
+def test_import_needs_no_git_binary(tmp_path, monkeypatch, git, fsck):
+    """The pack is written in Python: no git on PATH needed.  The
+    fast-import writer without git falls back to one-at-a-time appends."""
+    with monkeypatch.context() as m:
+        m.setenv("PATH", str(tmp_path / "nothing-here"))
+        t = Tract.open(str(tmp_path / "s"))
+        res = t.import_messages(MSGS)
+        assert len(res.commits) == len(MSGS)
+        assert [m["role"] for m in t.compile().to_openai()] == \
+               ["system", "user", "assistant", "tool", "assistant", "user"]
+        assert [f for f in os.listdir(os.path.join(t.path, "objects", "pack")) if f.endswith(".pack")]
     fsck(t.path)
+    assert len(notes_of(git, t.path)) == len(MSGS)
+
+    monkeypatch.setattr(fastimport, "available", lambda: False)
+    u = Tract.open(str(tmp_path / "u"))
+    res = bulk.append_many(u.repo, [bulk.entry_from_message(m) for m in MSGS], writer="fast-import")
+    assert len(res.commits) == len(MSGS)
+    assert u.compile().to_openai() == t.compile().to_openai()
+    assert not [f for f in os.listdir(os.path.join(u.path, "objects", "pack")) if f.endswith(".pack")]
+    fsck(u.path)
 
 
 def test_import_detached_head(tmp_path, fsck):
@@ -277,3 +292,31 @@ def test_import_object_ids_are_pinned(tmp_path, git, fsck):
     assert fb == GOLDEN_ON_TOP
     fsck(a.path)
     fsck(b.path)
+
+
+def test_pack_writer_and_fast_import_make_the_same_objects(tmp_path, git, fsck):
+    """Both writers, on a store with history, a settings file, an existing
+    notes tree (with a flat note git wrote) and a half-full bucket."""
+    msgs = _golden_messages(400, seed=9)
+    stores = []
+    for name, writer in (("p", "pack"), ("f", "fast-import")):
+        t = Tract.open(str(tmp_path / name))
+        for i in range(3):
+            t.user(f"before {i}")
+        t.config("budget", 5000)
+        first = git(t.path, "rev-list", "--max-parents=0", "HEAD").strip()
+        git(t.path, "notes", "--ref=tract", "add", "-f", "-m", '{"flat": true}', first)  # git's flat layout
+        bulk.append_many(t.repo, [bulk.entry_from_message(m) for m in msgs[:150]], writer=writer)
+        t.assistant("between")
+        bulk.append_many(t.repo, [bulk.entry_from_message(m) for m in msgs[150:]], writer=writer)
+        stores.append(t.path)
+        fsck(t.path)
+    objs = []
+    for p in stores:
+        listing = git(p, "rev-list", "--objects", "--all")
+        objs.append((sorted(listing.split()), _fingerprint(git, p)))
+    assert objs[0] == objs[1]
+    # git's own (flat) note is kept as it was
+    assert git(stores[0], "notes", "--ref=tract", "show",
+               git(stores[0], "rev-list", "--max-parents=0", "HEAD").strip()) == '{"flat": true}\n'
+
