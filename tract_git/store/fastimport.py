@@ -39,7 +39,8 @@ from dataclasses import dataclass
 from typing import Iterable
 
 from ..errors import TractError
-from .staging import _copy, _deflate, _delta, _ofs, _pack_header, _varint
+from .staging import _copy, _delta, _ofs, _varint
+from .staging import _pack_header as _pack_header_any
 
 
 @dataclass
@@ -207,7 +208,7 @@ class _Dir:
     written to the pack (the delta base for the next one)."""
 
     __slots__ = ("entries", "in_order", "parent", "name", "children", "level",
-                 "last", "offset", "depth")
+                 "last", "offset", "depth", "change")
 
     def __init__(self, entries: dict, parent: "_Dir | None", name: bytes, level: int):
         self.entries = entries
@@ -219,6 +220,9 @@ class _Dir:
         self.last: bytes | None = None
         self.offset = 0
         self.depth = 0
+        #: since ``last``: None (nothing), (old entry or None, new entry)
+        #: for one entry set, or False for more than one
+        self.change: tuple | bool | None = None
 
 
 class _Pack:
@@ -247,7 +251,7 @@ class _Pack:
         if raw in self.seen:
             return raw, None
         self.seen.add(raw)
-        return raw, self._append(raw, _pack_header(kind, len(data)) + _deflate(data))
+        return raw, self._append(raw, _pack_header(kind, len(data)) + _zip(data))
 
     def add_tree(self, d: _Dir, data: bytes) -> bytes:
         """Add a version of ``d``'s tree, as a delta against the version
@@ -255,6 +259,7 @@ class _Pack:
         h = hashlib.sha1(b"tree %d\0" % len(data))
         h.update(data)
         raw = h.digest()
+        change, d.change = d.change, None
         if raw in self.seen:
             return raw
         self.seen.add(raw)
@@ -262,13 +267,13 @@ class _Pack:
         depth = 0
         base = d.last
         if base is not None and d.depth < MAX_DEPTH:
-            delta = _tree_delta(base, data)
+            delta = _tree_delta(base, data, change)
             if delta is not None:
                 off = self.offset
-                rec = _pack_header(_OFS_DELTA, len(delta)) + _ofs(off - d.offset) + _deflate(delta)
+                rec = _pack_header(_OFS_DELTA, len(delta)) + _ofs(off - d.offset) + _zip(delta)
                 depth = d.depth + 1
         if rec is None:
-            rec = _pack_header(_TREE, len(data)) + _deflate(data)
+            rec = _pack_header(_TREE, len(data)) + _zip(data)
         d.offset = self._append(raw, rec)
         d.last, d.depth = data, depth
         return raw
@@ -333,20 +338,58 @@ class _Pack:
         return name
 
 
-def _tree_delta(src: bytes, dst: bytes) -> bytes | None:
-    if len(dst) > len(src) and dst.startswith(src) and len(src) >= 64:
-        # the usual change along a chain: an entry appended to a bucket
-        out = [_varint(len(src)), _varint(len(dst))]
-        pos = 0
-        while pos < len(src):
-            n = min(len(src) - pos, 0xFFFFFF)
-            out.append(_copy(pos, n))
-            pos += n
-        for i in range(len(src), len(dst), 127):
-            chunk = dst[i:i + 127]
-            out.append(bytes([len(chunk)]) + chunk)
-        return b"".join(out)
+def _zip(data: bytes) -> bytes:
+    """A zlib stream of ``data``: small objects (deltas, notes) stored as
+    they are (setting zlib up costs more than the few bytes it would save;
+    ``git gc`` recompresses), larger ones at level 1."""
+    n = len(data)
+    if n < 256:
+        return b"\x78\x01\x01" + struct.pack("<HH", n, n ^ 0xFFFF) + data + \
+            struct.pack(">I", zlib.adler32(data))
+    c = zlib.compressobj(1, zlib.DEFLATED, 12 if n <= 4096 else 15, 8)
+    return c.compress(data) + c.flush()
+
+
+def _ins(data: bytes) -> bytes:
+    """Delta instructions inserting ``data``."""
+    if len(data) <= 127:
+        return bytes((len(data),)) + data
+    return b"".join(bytes((len(data[i:i + 127]),)) + data[i:i + 127] for i in range(0, len(data), 127))
+
+
+def _tree_delta(src: bytes, dst: bytes, change=None) -> bytes | None:
+    """A delta making ``dst`` from ``src``.  ``change`` (old entry or None,
+    new entry) says which one entry differs; each guess is checked on the
+    bytes before it is used."""
+    ls, ld = len(src), len(dst)
+    if ls < 64 or ls > 0xFFFFFF:
+        return _delta(src, dst)
+    if type(change) is tuple:
+        old, new = change
+        if old is None:
+            if ld > ls and dst.startswith(src):  # appended: copy all, insert the rest
+                return _varint(ls) + _varint(ld) + _copy(0, ls) + _ins(dst[ls:])
+        else:  # replaced in place
+            p = src.rfind(old)
+            lo, ln = len(old), len(new)
+            if p >= 0 and ls - lo == ld - ln and dst[p:p + ln] == new and src[:p] == dst[:p] \
+                    and src[p + lo:] == dst[p + ln:]:
+                out = [_varint(ls), _varint(ld)]
+                if p:
+                    out.append(_copy(0, p))
+                out.append(_ins(new))
+                if p + lo < ls:
+                    out.append(_copy(p + lo, ls - p - lo))
+                return b"".join(out)
     return _delta(src, dst)
+
+
+def _pack_header(kind: int, size: int) -> bytes:
+    if size < 2048:  # most objects here: one or two bytes
+        if size < 16:
+            return bytes(((kind << 4) | size,))
+        return bytes((0x80 | (kind << 4) | (size & 0x0F), size >> 4))
+    return _pack_header_any(kind, size)
 
 
 def _git_key(name: bytes, ent: bytes) -> bytes:
@@ -368,11 +411,13 @@ def _parse_tree(data: bytes) -> dict:
 
 def _set(d: _Dir, name: bytes, ent: bytes) -> None:
     entries = d.entries
-    if d.in_order and name not in entries and entries:
+    old = entries.get(name)
+    if old is None and d.in_order and entries:
         last = next(reversed(entries))
         if _git_key(last, entries[last]) >= _git_key(name, ent):
             d.in_order = False
     entries[name] = ent
+    d.change = (old, ent) if d.change is None else False
 
 
 def _tree_bytes(d: _Dir) -> bytes:
@@ -404,7 +449,7 @@ def write_pack_chain(git_dir: str, parent: str | None, commits: Iterable[BulkCom
     idents: dict[str, bytes] = {}
     prev = parent
     for c in commits:
-        dirty: dict[int, _Dir] = {}
+        dirty: list[_Dir] = []  # the trees to rewrite, deepest last
         for path, data in c.files.items():
             raw, _ = pack.add(_BLOB, data)
             *dirs, leaf = path.encode("utf-8").split(b"/")
@@ -415,13 +460,15 @@ def write_pack_chain(git_dir: str, parent: str | None, commits: Iterable[BulkCom
                     ent = d.entries.get(name)
                     base = _parse_tree(read(ent[-20:].hex())) if ent and ent.startswith(b"40000 ") else {}
                     child = d.children[name] = _Dir(base, d, name, d.level + 1)
-                dirty[id(d)] = d
+                dirty.append(d)
                 d = child
-            dirty[id(d)] = d
+            dirty.append(d)
             _set(d, leaf, b"%s %s\0%s" % (_BLOB_MODE, leaf, raw))
+        if len(c.files) > 1:
+            dirty = sorted({id(d): d for d in dirty}.values(), key=lambda x: x.level)
         # rewrite the changed trees, deepest first, each into its parent
         tree_raw = b""
-        for d in sorted(dirty.values(), key=lambda x: -x.level):
+        for d in reversed(dirty):
             tree_raw = pack.add_tree(d, _tree_bytes(d))
             if d.parent is not None:
                 _set(d.parent, d.name, b"%s %s\0%s" % (_TREE_MODE, d.name, tree_raw))
@@ -475,7 +522,8 @@ def _notes_commit(pack: _Pack, notes: list, parent: str | None, message: str, id
                    root, prefix, 1)
         for c, raw in items:
             _set(sub, c[2:], b"%s %s\0%s" % (_BLOB_MODE, c[2:], raw))
-            root.entries.pop(c, None)  # a flat note git wrote
+            if root.entries.pop(c, None) is not None:  # a flat note git wrote
+                root.change = False
         sraw = pack.add_tree(sub, _tree_bytes(sub))
         _set(root, prefix, b"%s %s\0%s" % (_TREE_MODE, prefix, sraw))
     tree = pack.add_tree(root, _tree_bytes(root))
