@@ -208,7 +208,7 @@ class _Dir:
     written to the pack (the delta base for the next one)."""
 
     __slots__ = ("entries", "in_order", "parent", "name", "children", "level",
-                 "last", "offset", "depth", "change")
+                 "last", "offset", "depth", "change", "cur")
 
     def __init__(self, entries: dict, parent: "_Dir | None", name: bytes, level: int):
         self.entries = entries
@@ -223,6 +223,7 @@ class _Dir:
         #: since ``last``: None (nothing), (old entry or None, new entry)
         #: for one entry set, or False for more than one
         self.change: tuple | bool | None = None
+        self.cur: bytes | None = None  # the bytes of the version last made
 
 
 class _Pack:
@@ -260,6 +261,7 @@ class _Pack:
         h.update(data)
         raw = h.digest()
         change, d.change = d.change, None
+        d.cur = data
         if raw in self.seen:
             return raw
         self.seen.add(raw)
@@ -338,14 +340,25 @@ class _Pack:
         return name
 
 
+_STORED_HEAD = struct.Struct("<3sHH").pack
+_STORED_HEAD = (lambda pack: lambda n, x: pack(b"\x78\x01\x01", n, x))(_STORED_HEAD)
+_ADLER = struct.Struct(">I").pack
+
+
+def _copy0(n: int) -> bytes:
+    """A delta copy of the first ``n`` (< 2**24, > 0) bytes of the base."""
+    if n < 0x10000:
+        return bytes((0xB0, n & 0xFF, n >> 8))
+    return bytes((0xF0, n & 0xFF, (n >> 8) & 0xFF, n >> 16))
+
+
 def _zip(data: bytes) -> bytes:
     """A zlib stream of ``data``: small objects (deltas, notes) stored as
     they are (setting zlib up costs more than the few bytes it would save;
     ``git gc`` recompresses), larger ones at level 1."""
     n = len(data)
     if n < 256:
-        return b"\x78\x01\x01" + struct.pack("<HH", n, n ^ 0xFFFF) + data + \
-            struct.pack(">I", zlib.adler32(data))
+        return _STORED_HEAD(n, n ^ 0xFFFF) + data + _ADLER(zlib.adler32(data))
     c = zlib.compressobj(1, zlib.DEFLATED, 12 if n <= 4096 else 15, 8)
     return c.compress(data) + c.flush()
 
@@ -362,13 +375,15 @@ def _tree_delta(src: bytes, dst: bytes, change=None) -> bytes | None:
     new entry) says which one entry differs; each guess is checked on the
     bytes before it is used."""
     ls, ld = len(src), len(dst)
-    if ls < 64 or ls > 0xFFFFFF:
+    if ls < 64:
+        return None  # a small tree (the root): whole
+    if ls > 0xFFFFFF:
         return _delta(src, dst)
     if type(change) is tuple:
         old, new = change
         if old is None:
             if ld > ls and dst.startswith(src):  # appended: copy all, insert the rest
-                return _varint(ls) + _varint(ld) + _copy(0, ls) + _ins(dst[ls:])
+                return _varint(ls) + _varint(ld) + _copy0(ls) + _ins(dst[ls:])
         else:  # replaced in place
             p = src.rfind(old)
             lo, ln = len(old), len(new)
@@ -376,7 +391,7 @@ def _tree_delta(src: bytes, dst: bytes, change=None) -> bytes | None:
                     and src[p + lo:] == dst[p + ln:]:
                 out = [_varint(ls), _varint(ld)]
                 if p:
-                    out.append(_copy(0, p))
+                    out.append(_copy0(p))
                 out.append(_ins(new))
                 if p + lo < ls:
                     out.append(_copy(p + lo, ls - p - lo))
@@ -421,6 +436,10 @@ def _set(d: _Dir, name: bytes, ent: bytes) -> None:
 
 
 def _tree_bytes(d: _Dir) -> bytes:
+    change = d.change
+    if d.in_order and d.cur is not None and type(change) is tuple and change[0] is None:
+        # one entry added since the last version, at the end (an append)
+        return d.cur + change[1]
     if not d.in_order:
         d.entries = dict(sorted(d.entries.items(), key=lambda kv: _git_key(*kv)))
         d.in_order = True
