@@ -320,3 +320,64 @@ def test_pack_writer_and_fast_import_make_the_same_objects(tmp_path, git, fsck):
     assert git(stores[0], "notes", "--ref=tract", "show",
                git(stores[0], "rev-list", "--max-parents=0", "HEAD").strip()) == '{"flat": true}\n'
 
+
+
+def _apply_delta(src: bytes, delta: bytes) -> bytes:
+    """git's delta format, applied (the reference for the writer's deltas)."""
+    def varint(pos):
+        n = shift = 0
+        while True:
+            b = delta[pos]
+            pos += 1
+            n |= (b & 0x7F) << shift
+            shift += 7
+            if not b & 0x80:
+                return n, pos
+    size, pos = varint(0)
+    assert size == len(src)
+    size, pos = varint(pos)
+    out = bytearray()
+    while pos < len(delta):
+        op = delta[pos]
+        pos += 1
+        if op & 0x80:
+            off = n = 0
+            for k in range(4):
+                if op & (1 << k):
+                    off |= delta[pos] << (8 * k)
+                    pos += 1
+            for k in range(3):
+                if op & (0x10 << k):
+                    n |= delta[pos] << (8 * k)
+                    pos += 1
+            out += src[off:off + (n or 0x10000)]
+        else:
+            assert op
+            out += delta[pos:pos + op]
+            pos += op
+    assert len(out) == size
+    return bytes(out)
+
+
+def test_tree_deltas_follow_the_hint_only_when_it_is_right():
+    ent = [b"100644 %012x-abc-user\0" % i + bytes([i % 256]) * 20 for i in range(300)]
+    src = b"".join(ent[:200])
+    appended = src + ent[200]
+    replaced = b"".join(ent[:50]) + ent[250] + b"".join(ent[51:200])  # same length: one entry changed
+    cases = [
+        (src, appended, (None, ent[200])),
+        (src, replaced, (ent[50], ent[250])),
+        (src, replaced, (ent[60], ent[250])),  # wrong hint: found elsewhere, checked, not used
+        (src, replaced, (None, ent[250])),  # wrong hint
+        (src, appended, (ent[3], ent[200])),  # wrong hint
+        (src, b"".join(ent[100:300]), None),  # no hint, unrelated: whole (None)
+        (src, src[:-30] + b"x" * 30, False),
+        (b"x" * 70000, b"x" * 70000 + b"y" * 300, (None, b"y" * 300)),
+    ]
+    for a, b, hint in cases:
+        d = fastimport._tree_delta(a, b, hint)
+        if d is not None:
+            assert _apply_delta(a, d) == b
+    assert fastimport._tree_delta(src, appended, (None, ent[200])) is not None
+    assert len(fastimport._tree_delta(src, appended, (None, ent[200]))) < 80
+    assert fastimport._tree_delta(b"small", b"smaller", None) is None
