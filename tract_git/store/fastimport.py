@@ -328,11 +328,12 @@ class _Pack:
         name = "pack-" + pack_sha.hex()
         tmps: list[str] = []
         try:
-            for suffix, data in ((".pack", body + pack_sha), (".idx", idx)):
+            for suffix, parts in ((".pack", (body, pack_sha)), (".idx", (idx,))):
                 fd, tmp = tempfile.mkstemp(prefix=f"tmp_{suffix[1:]}_", dir=pack_dir)
                 tmps.append(tmp)
                 with os.fdopen(fd, "wb") as f:
-                    f.write(data)
+                    for data in parts:
+                        f.write(data)
                 os.chmod(tmp, 0o444)
             os.rename(tmps[0], os.path.join(pack_dir, name + ".pack"))
             tmps[0] = ""
