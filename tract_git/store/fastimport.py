@@ -40,7 +40,8 @@ from dataclasses import dataclass
 from typing import Iterable
 
 from ..errors import TractError
-from .staging import _copy, _delta, _ofs, _varint
+from .staging import _copy, _delta, _ofs
+from .staging import _varint as _varint_any
 from .staging import _pack_header as _pack_header_any
 
 
@@ -248,9 +249,12 @@ class _Pack:
         """Add an object stored whole; (raw id, offset or None when it was
         already in this pack)."""
         n = len(data)
-        h = _sha1(b"%s %d\0" % (_KIND_NAME[kind], n))
-        h.update(data)
-        raw = h.digest()
+        if n < 4096:
+            raw = _sha1(b"%s %d\0%s" % (_KIND_NAME[kind], n, data)).digest()
+        else:
+            h = _sha1(b"%s %d\0" % (_KIND_NAME[kind], n))
+            h.update(data)
+            raw = h.digest()
         if raw in self.seen:
             return raw, None
         self.seen.add(raw)
@@ -355,6 +359,12 @@ _ADLER = struct.Struct(">I").pack
 _adler32 = zlib.adler32
 _crc32 = zlib.crc32
 _sha1 = hashlib.sha1
+
+
+def _varint(n: int) -> bytes:
+    if n < 0x4000:  # a tree of up to 16 KB
+        return bytes((n,)) if n < 0x80 else bytes((0x80 | (n & 0x7F), n >> 7))
+    return _varint_any(n)
 
 
 def _copy0(n: int) -> bytes:
