@@ -361,19 +361,72 @@ def main(argv=None) -> int:
         from tract_git import Tract
 
         section(f"bulk appends: Tract.import_messages, one commit per message, written as a pack (N={n_big:,})")
+        from tract_git.ops import bulk as _bulk
+
         msgs = [{"role": r, "content": c} for r, c in work]
-        rates = []
+        rates, cpus, ref_rates, ref_cpus = [], [], [], []
         for r in range(runs):
             p = os.path.join(tmp, f"bulk{r}")
             t = Tract.open(p)
+            c0 = time.process_time()
             dt, _ = common.timed(t.import_messages, msgs)
+            cpus.append((time.process_time() - c0) * 1000)
             t.close()
             rates.append(n_big / dt)
             if r:
                 common.rmtree(p)
+            # same-run reference: the same objects through `git fast-import`
+            # (the writer before the pack was written in Python), CPU of
+            # both processes
+            p = os.path.join(tmp, f"bulkfi{r}")
+            t = Tract.open(p)
+            c0, ch0 = time.process_time(), os.times()
+            entries = [_bulk.entry_from_message(m) for m in msgs]
+            dt, _ = common.timed(_bulk.append_many, t.repo, entries, writer="fast-import")
+            ch1 = os.times()
+            ref_cpus.append((time.process_time() - c0 + ch1.children_user + ch1.children_system
+                             - ch0.children_user - ch0.children_system) * 1000)
+            ref_rates.append(n_big / dt)
+            t.close()
+            common.rmtree(p)
         rep.add(f"bulk import rate (N={n_big:,})", "commits/s", rates, target=">= 3000")
+        rep.add(f"bulk import CPU (N={n_big:,}, one process)", "ms", cpus)
+        rep.add(f"reference: git fast-import writer rate (N={n_big:,})", "commits/s", ref_rates)
+        rep.add(f"reference: git fast-import writer CPU, both processes (N={n_big:,})", "ms", ref_cpus)
         bulk_store = os.path.join(tmp, "bulk0")
         rep.meta["bulk_commits"] = int(git(bulk_store, "rev-list", "--count", "HEAD").strip())
+
+        # token counting without tiktoken: the per-machine rank table
+        # (tract_git.fasttokens), with its memo of pieces
+        from tract_git import fasttokens
+
+        table_path = fasttokens.build(tokens.DEFAULT_ENCODING, tokens.encoder(tokens.DEFAULT_ENCODING),
+                                      os.path.join(tmp, "o200k.bpe1"))
+        if table_path:
+            sample = [c for _, c in work[:1000]]
+            per_msg, per_msg_nomemo = [], []
+            for _ in range(runs):
+                tab = fasttokens.Table(table_path)  # a fresh memo, as in a new process
+                c0 = time.process_time()
+                for text in sample:
+                    tab.count(text)
+                per_msg.append((time.process_time() - c0) / len(sample) * 1e6)
+                tab = fasttokens.Table(table_path)
+                c0 = time.process_time()
+                for text in sample[:200]:
+                    tab._memo.clear()
+                    tab.count(text)
+                per_msg_nomemo.append((time.process_time() - c0) / 200 * 1e6)
+            rep.add("fast token table: count, 1,000 messages, fresh memo", "us/msg", per_msg)
+            rep.add("fast token table: count, memo emptied before each", "us/msg", per_msg_nomemo)
+            enc = tokens.encoder(tokens.DEFAULT_ENCODING)
+            tk = []
+            for _ in range(runs):
+                c0 = time.process_time()
+                for text in sample:
+                    enc.encode_ordinary(text)
+                tk.append((time.process_time() - c0) / len(sample) * 1e6)
+            rep.add("tiktoken encode_ordinary (loaded), 1,000 messages", "us/msg", tk)
 
         # ---------------------------------------------------------- compile
         compile_section(rep, (("as appended through the API", store), ("after bulk import (pack)", bulk_store)),

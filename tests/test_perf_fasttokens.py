@@ -25,10 +25,13 @@ def pair(tmp_path_factory):
 
 
 def check(pair, text):
+    """The count, checked against tiktoken; counted twice, the second time
+    from the table's memo of pieces (shared by every example of a test)."""
     table, enc = pair
     n = table.count(text)
     if n is not None:
         assert n == len(enc.encode_ordinary(text)), repr(text)
+    assert table.count(text) == n, repr(text)
     return n
 
 
@@ -87,3 +90,22 @@ def test_build_is_atomic_and_ignored_when_disabled(pair, tmp_path, monkeypatch):
         f.write(b"garbage")
     with pytest.raises(ValueError):
         fasttokens.Table(str(tmp_path / "bad.bpe1"))
+
+
+def test_memo_is_bounded_and_exact(pair, monkeypatch):
+    """The memo (piece -> count) is cleared when full; counts stay exact
+    through clears, and an unanswered text leaves no wrong entry."""
+    table, enc = pair
+    t = fasttokens.Table(table.path)  # its own memo
+    monkeypatch.setattr(fasttokens, "MEMO_MAX", 50)
+    words = [f"w{i}ord{i % 7} naïve 日本{i}" for i in range(200)]
+    for rounds in range(2):
+        for i in range(0, 200, 10):
+            text = " ".join(words[i:i + 10])
+            assert t.count(text) == len(enc.encode_ordinary(text))
+            assert len(t._memo) <= 50 + 40
+    assert t.count("ok a\ud800b") is None  # lone surrogate: not answered
+    assert t.count("ok a") == len(enc.encode_ordinary("ok a"))
+    t._memo.clear()
+    assert t.count("qzxjv" * 40) is None  # a long piece that is no token
+    assert "qzxjv" * 40 not in t._memo

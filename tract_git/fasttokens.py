@@ -31,6 +31,7 @@ import zlib
 MAGIC = b"TRACTBPE1\n"
 MAX_CHARS = 4000  # longer texts: tiktoken (its load cost is then worth it)
 MAX_PIECE = 64  # bytes; longer pieces (quadratic merge here): tiktoken
+MEMO_MAX = 100_000  # pieces remembered per table (a few MB at most)
 _HEAD = struct.Struct("<III")  # pattern length, slot count, data length
 
 _tables: dict[str, "Table | None"] = {}
@@ -55,6 +56,7 @@ class Table:
     def __init__(self, path: str):
         import mmap
 
+        self.path = path
         with open(path, "rb") as f:
             self._mm = mm = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
         if mm[: len(MAGIC)] != MAGIC:
@@ -71,6 +73,9 @@ class Table:
         self._data = pos + nslots * 8
         self._mask = nslots - 1
         self._rx = None
+        #: piece (text) -> its token count: words repeat, so most pieces
+        #: of a text cost a dict lookup; cleared when it reaches MEMO_MAX
+        self._memo: dict[str, int] = {}
 
     def rank(self, piece: bytes) -> int | None:
         slots, mm, data, mask = self._slots, self._mm, self._data, self._mask
@@ -96,31 +101,52 @@ class Table:
             import regex
 
             self._rx = regex.compile(self.pattern)
-        rank = self.rank
+        memo = self._memo
         total = 0
-        try:
-            pieces = [p.encode("utf-8") for p in self._rx.findall(text)]
-        except UnicodeEncodeError:
-            return None
-        for piece in pieces:
-            if rank(piece) is not None:
-                total += 1
-                continue
-            if len(piece) > MAX_PIECE:
+        todo = None
+        for piece in self._rx.findall(text):
+            n = memo.get(piece)
+            if n is None:
+                if todo is None:
+                    todo = []
+                todo.append(piece)
+            else:
+                total += n
+        if todo:
+            if len(memo) + len(todo) > MEMO_MAX:
+                memo.clear()
+            try:
+                raw = [p.encode("utf-8") for p in todo]
+            except UnicodeEncodeError:
                 return None
-            parts = [piece[i: i + 1] for i in range(len(piece))]
-            while len(parts) > 1:
-                best = None
-                at = -1
-                for i in range(len(parts) - 1):
-                    r = rank(parts[i] + parts[i + 1])
-                    if r is not None and (best is None or r < best):
-                        best, at = r, i
-                if best is None:
-                    break
-                parts[at: at + 2] = [parts[at] + parts[at + 1]]
-            total += len(parts)
+            for piece, b in zip(todo, raw):
+                n = self._count_piece(b)
+                if n is None:
+                    return None
+                memo[piece] = n
+                total += n
         return total
+
+    def _count_piece(self, piece: bytes) -> int | None:
+        """Tokens of one piece: byte-pair merged as tiktoken does (None:
+        a long piece that is not a token)."""
+        rank = self.rank
+        if rank(piece) is not None:
+            return 1
+        if len(piece) > MAX_PIECE:
+            return None
+        parts = [piece[i: i + 1] for i in range(len(piece))]
+        while len(parts) > 1:
+            best = None
+            at = -1
+            for i in range(len(parts) - 1):
+                r = rank(parts[i] + parts[i + 1])
+                if r is not None and (best is None or r < best):
+                    best, at = r, i
+            if best is None:
+                break
+            parts[at: at + 2] = [parts[at] + parts[at + 1]]
+        return len(parts)
 
 
 def _all_assigned(text: str) -> bool:

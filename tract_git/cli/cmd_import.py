@@ -9,7 +9,7 @@ Content given as a list of text parts is joined with newlines.
 Every message becomes its own append commit, exactly as `tract user`,
 `tract assistant` ... one by one would make it (same subjects, trailers,
 snapshot layout and token notes), but the commits are written in one pass
-by `git fast-import` into a single pack, the branch moves once (one reflog
+into a single pack (with their notes), the branch moves once (one reflog
 entry for the whole import, so `tract undo` takes it back), and all notes
 are added in one notes commit.  The pre-commit hook runs once, with every
 entry on its stdin; a refusal or an invalid message imports nothing.

@@ -3,9 +3,10 @@
 ``append_many`` makes exactly the commits that appending the entries one at
 a time would make (one ``append`` commit per entry, same subjects, same
 trailers, same snapshot layout, a token note on each), but writes all of
-them in one pass with ``git fast-import`` into a single pack instead of
-five or more loose files per commit, then moves the branch once, with
-compare-and-swap, and writes every note in one notes commit.
+them in one pass into a single pack (built in Python by the store, see
+``store/fastimport.py``) instead of five or more loose files per commit,
+then moves the branch once, with compare-and-swap, and the notes ref once:
+every note is added by one notes commit, written in the same pack.
 
 Differences from one-at-a-time appends, by design: the branch's reflog gets
 one entry for the whole batch (so ``tract undo`` undoes the batch); the
@@ -13,8 +14,7 @@ one entry for the whole batch (so ``tract undo`` undoes the batch); the
 writes nothing); ``commit-msg`` runs per commit if installed;
 ``post-commit`` runs once at the end.  Entry ids are derived from the
 batch's base commit rather than from each commit's parent (they are unique
-all the same).  Without a ``git`` binary the entries are appended one at
-a time.
+all the same).
 
 ``import_messages`` accepts OpenAI-style message dicts (and ``Entry``
 objects) for the import path.
@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from ..errors import InvalidEntryError, InvalidInputError, RefUpdateError
 from ..model import Entry
 from ..store import codec, fastimport, keys
-from ..store.repo import MSG_DIR, RefLockedError, RefRaceError, note_bytes
+from ..store.repo import MSG_DIR, NOTES_REF, RefLockedError, RefRaceError, note_bytes
 from ..store.trailers import format_message
 from . import commit as _commit
 from . import opstate
@@ -65,15 +65,19 @@ class BulkResult:
 
 
 def append_many(repo: Repo, entries: list[Entry], *, op: str = "append",
-                max_attempts: int = 20) -> BulkResult:
-    """Append ``entries``, one commit per entry, in one batch."""
+                max_attempts: int = 20, writer: str = "pack", validated: bool = False) -> BulkResult:
+    """Append ``entries``, one commit per entry, in one batch.  ``writer``:
+    ``"pack"`` (the pack is written here, see
+    :func:`tract_git.store.fastimport.write_pack_chain`) or
+    ``"fast-import"`` (the same objects, through ``git fast-import``)."""
     if not entries:
         raise InvalidEntryError("nothing to append")
-    entries = [e.validated() for e in entries]
+    if not validated:
+        entries = [e.validated() for e in entries]
     opstate.require_none_on(repo, repo.store.head().branch)
     encoded = [codec.encode(e) for e in entries]
     repo.run_hook("pre-commit", stdin=_commit._hook_input(encoded), op=op)
-    if not fastimport.available():
+    if writer == "fast-import" and not fastimport.available():
         return _one_at_a_time(repo, entries, op)
     store = repo.store
     blob_ids = [fastimport.blob_id(b) for b in encoded]
@@ -98,28 +102,35 @@ def append_many(repo: Repo, entries: list[Entry], *, op: str = "append",
         note_data: list[bytes] = []
         ids: list[str] = []
 
-        def chain(tip=tip, key=(last.key if last else None), total=base_total, count=base_count,
-                  author=author, committer=committer, notes=notes, note_data=note_data, ids=ids):
-            # a generator: fast-import works on one commit while the next is counted
+        def chain(tip=tip, total=base_total, count=base_count, author=author,
+                  committer=committer, notes=notes, note_data=note_data, ids=ids):
+            # a generator: the pack is built as the entries are counted
+            n = keys.split(last.key)[0] if last else keys.split(keys.first())[0] - 1
+            note_of = _note_formatter(label, approx)
             for e, data, blob in zip(entries, encoded, blob_ids):
-                key = keys.after(key)
+                n += 1
+                key = keys.int_key(n)  # keys.after(previous key)
                 eid = repo.new_entry_id(tip, key, blob)
                 ids.append(eid)
                 message = format_message(f"{e.role}: {_commit.describe(e)}", "",
                                          [("Tract-Op", op), ("Tract-Entry", eid)])
                 if has_msg_hook:
                     message = repo.check_message_hook(message, op)
-                n = counter.count_entry(e, blob)
-                added = 0 if e.skipped else n
+                added = 0 if e.skipped else counter.count_entry(e, blob)
                 total += added
                 count += 1
-                note = TokenNote(added, total, count, label, approx)
-                notes.append(note)
-                note_data.append(note_bytes(note.to_json()))
+                nb = note_of(added, total, count)
+                note_data.append(nb)
                 path = f"{MSG_DIR}/{keys.bucket(key)}/{key}-{eid}-{e.role}"
-                yield fastimport.BulkCommit({path: data}, message, author, committer)
+                yield fastimport.BulkCommit({path: data}, message, author, committer, nb)
+            notes.append(TokenNote(added, total, count, label, approx))
 
-        commits = store.write_chain(tip, chain(), note_data)
+        notes_commit = notes_parent = None
+        if writer == "fast-import":
+            commits = store.write_chain(tip, chain(), note_data)
+        else:
+            res = store.write_pack_chain(tip, chain(), notes_ident=committer)
+            commits, notes_commit, notes_parent = res.commits, res.notes_commit, res.notes_parent
         log = f"{op}: {len(commits)} entries in one batch"
         try:
             if detached:
@@ -136,18 +147,51 @@ def append_many(repo: Repo, entries: list[Entry], *, op: str = "append",
             time.sleep(random.uniform(delay / 2, delay))
             delay = min(delay * 2, 0.05)
             continue
-        try:
-            # the note blobs are already in the pack: libgit2 finds them
-            # there and writes no loose copy; this adds one notes commit
-            store.add_notes({c: d.decode("utf-8") for c, d in zip(commits, note_data)})
-        except RefUpdateError:
-            pass  # notes are recomputed on demand; the commits have landed
+        _land_notes(store, commits, note_data, notes_commit, notes_parent)
         repo._note_cache[commits[-1]] = notes[-1]
         store.auto_gc()  # consolidates packs once there are many (gc.autoPackLimit)
         out = repo.run_hook("post-commit", op=op, refuse=False)
         return BulkResult(commits, tip, None if detached else target_ref, ids, notes[-1], out)
     raise RefUpdateError("could not update HEAD: lost the race to other writers "
                          f"{max_attempts} times")
+
+
+def _note_formatter(label: str, approx: bool):
+    """``(added, total, count) -> note blob``, the bytes
+    ``note_bytes(TokenNote(...).to_json())`` gives, by one %-format (the
+    JSON encoder costs ~20 µs a note).  Checked against ``to_json`` once;
+    ``to_json`` is used when they differ."""
+    fmt = ('{"tokens_added": %d, "context_tokens": %d, "entries": %d, "encoding": '
+           + json.dumps(label).replace("%", "%%") + (', "approximate": true' if approx else "")
+           + "}\n")
+
+    def fast(added: int, total: int, count: int) -> bytes:
+        return (fmt % (added, total, count)).encode("utf-8")
+
+    def slow(added: int, total: int, count: int) -> bytes:
+        return note_bytes(TokenNote(added, total, count, label, approx).to_json())
+
+    return fast if fast(12, 345, 6) == slow(12, 345, 6) else slow
+
+
+def _land_notes(store, commits: list, note_data: list, notes_commit: str | None,
+                notes_parent: str | None) -> None:
+    """Point the notes ref at the notes commit written with the chain (one
+    commit adding every note, as ``Store.add_notes`` makes it); when the
+    notes ref moved meanwhile, add the notes on top of its new tip."""
+    message = "Notes added by tract"
+    try:
+        if notes_commit is not None:
+            try:
+                store.update_ref(NOTES_REF, notes_commit, notes_parent, "notes: " + message)
+                return
+            except RefUpdateError:
+                pass  # another writer's notes landed first: add ours on top
+        # the note blobs are already in the pack: libgit2 finds them there
+        # and writes no loose copy; this adds one notes commit
+        store.add_notes({c: d.decode("utf-8") for c, d in zip(commits, note_data)}, message=message)
+    except RefUpdateError:
+        pass  # notes are recomputed on demand; the commits have landed
 
 
 def _one_at_a_time(repo: Repo, entries: list[Entry], op: str) -> BulkResult:
@@ -163,7 +207,7 @@ def entry_from_message(m, where: str = "message") -> Entry:
     given as a list of parts keeps its text parts, joined by newlines;
     tract's own fields (``type``, ``priority``) are honoured."""
     if isinstance(m, Entry):
-        return m
+        return m.validated()
     if not isinstance(m, dict):
         raise InvalidInputError(f"{where} is not an object")
     role = m.get("role")
@@ -227,4 +271,4 @@ def import_messages(repo: Repo, messages, *, op: str = "append") -> BulkResult:
     entries = [entry_from_message(m, f"message {i}") for i, m in enumerate(messages)]
     if not entries:
         raise InvalidInputError("no messages to import")
-    return append_many(repo, entries, op=op)
+    return append_many(repo, entries, op=op, validated=True)  # entry_from_message validated them

@@ -1127,6 +1127,21 @@ class Store:
         self.flush_staged()  # git reads ``parent`` from disk
         return fastimport.write_chain(self.path, parent, commits, extra_blobs)
 
+    def write_pack_chain(self, parent: str | None, commits, *, notes_ident: str | None = None):
+        """A linear chain of commits (with their notes, when ``notes_ident``
+        is given) written as one pack by Python; see
+        :func:`tract_git.store.fastimport.write_pack_chain`.  Moves no ref."""
+        from . import fastimport
+
+        self.flush_staged()
+        repo = self.repo
+        try:
+            return fastimport.write_pack_chain(
+                self.path, parent, commits, lambda oid: repo[oid].read_raw(),
+                notes_parent=self.read_ref(NOTES_REF), notes_ident=notes_ident)
+        except (pygit2.GitError, OSError) as e:
+            raise _wrap_write_error(e, "objects") from None
+
     # --------------------------------------------------------------- staging
     @contextlib.contextmanager
     def staged(self):
