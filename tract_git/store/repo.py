@@ -1134,13 +1134,15 @@ class Store:
         from . import fastimport
 
         self.flush_staged()
-        repo = self.repo
         try:
-            return fastimport.write_pack_chain(
-                self.path, parent, commits, lambda oid: repo[oid].read_raw(),
+            pack = fastimport.write_pack_chain(
+                self.path, parent, commits, lambda oid: self._read(oid)[1],
                 notes_parent=self.read_ref(NOTES_REF), notes_ident=notes_ident)
-        except (pygit2.GitError, OSError) as e:
+        except OSError as e:
             raise _wrap_write_error(e, "objects") from None
+        except KeyError as e:
+            raise BadRevisionError(f"missing object {e.args[0] if e.args else ''}") from None
+        return pack
 
     # --------------------------------------------------------------- staging
     @contextlib.contextmanager
