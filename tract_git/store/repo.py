@@ -364,7 +364,16 @@ class Store:
     # ---------------------------------------------------------------- config
     def _config_values(self, local: bool) -> dict | None:
         """Parsed config (see ``odb.read_config``), re-read when a file
-        changed; None when only libgit2 can read it exactly."""
+        changed; None when only libgit2 can read it exactly.  The files
+        are looked at (stat) at most every 2 ms: an append reads several
+        keys, and a change made meanwhile by another process could as well
+        have come just after the commit; this process's own changes drop
+        the cache (``set_config``)."""
+        cache = self.__dict__.setdefault("_config_cache", {})
+        hit = cache.get(local)
+        now = time.monotonic()
+        if hit is not None and now - hit[2] < 0.002:
+            return hit[1]
         files = [os.path.join(self.path, "config")] if local else _odb.config_files(self.path)
         key = []
         for f in files:
@@ -374,9 +383,8 @@ class Store:
             except OSError:
                 key.append((f, None))
         key.append(os.environ.get("GIT_CONFIG_PARAMETERS"))
-        cache = self.__dict__.setdefault("_config_cache", {})
-        hit = cache.get(local)
         if hit is not None and hit[0] == key:
+            cache[local] = (key, hit[1], now)
             return hit[1]
         if local:
             try:
@@ -386,7 +394,7 @@ class Store:
                 vals = None
         else:
             vals = _odb.read_config(self.path)
-        cache[local] = (key, vals)
+        cache[local] = (key, vals, now)
         return vals
 
     def get_config(self, key: str, default: str | None = None) -> str | None:
@@ -420,6 +428,7 @@ class Store:
         self._locked_write(lambda: self._set_config(key, value), ["config"])
 
     def _set_config(self, key: str, value: str) -> None:
+        self.__dict__.pop("_config_cache", None)
         try:
             self.repo.config[key] = value
         except (pygit2.GitError, OSError) as e:
@@ -429,6 +438,7 @@ class Store:
         return self._locked_write(lambda: self._unset_config(key), ["config"])
 
     def _unset_config(self, key: str) -> bool:
+        self.__dict__.pop("_config_cache", None)
         try:
             del self.repo.config[key]
             return True
@@ -460,7 +470,7 @@ class Store:
 
             return staging.put(self._staging[1], self._KINDS[kind], data)
         try:
-            return self.odb.write(kind, data)
+            return self.odb.write(kind, data, surely_new=kind == b"commit")
         except OSError as e:
             raise _wrap_write_error(e, "object") from None
 
