@@ -76,6 +76,25 @@ def test_chat_commits_question_and_reply_with_usage(tm, fake_llm, git, fsck):
     fsck(tm.path)
 
 
+def test_chat_turn_writes_both_notes_in_one_notes_commit(tm, fake_llm, git, fsck, tmp_path):
+    tm.system("You are terse.")
+    notes_before = int(git(tm.path, "rev-list", "--count", "refs/notes/tract").strip())
+    fake_llm.reply("Paris.", usage=(20, 2))
+    r = tm.chat("Capital of France?")
+    # the question's note and the reply's land together: one notes commit for the turn
+    assert int(git(tm.path, "rev-list", "--count", "refs/notes/tract").strip()) == notes_before + 1
+    listed = {line.split()[1] for line in git(tm.path, "notes", "--ref", "tract", "list").splitlines()}
+    assert {r.user_commit.commit, r.commit_info.commit} <= listed
+    q = json.loads(git(tm.path, "notes", "--ref", "tract", "show", r.user_commit.commit))
+    a = json.loads(git(tm.path, "notes", "--ref", "tract", "show", r.commit_info.commit))
+    assert (q["entries"], a["entries"]) == (2, 3)
+    assert q["context_tokens"] + a["tokens_added"] == a["context_tokens"]
+    # another process reads the same notes (nothing was left only in memory)
+    fresh = Tract.open(tm.path)
+    assert [e.entries for e in fresh.log(n=2)] == [3, 2]
+    fsck(tm.path)
+
+
 def test_tool_calls_are_structured_and_compile_back(tm, fake_llm, fsck):
     tm.user("Weather in Paris?")
     fake_llm.reply(tool_calls=[{"id": "call_1", "name": "get_weather", "arguments": {"city": "Paris"}}])

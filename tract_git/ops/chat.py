@@ -201,7 +201,10 @@ def chat(repo: Repo, text: str, *, model: str | None = None, tools: list | None 
     c = llm.complete(repo, messages, operation=OPERATION, model=model, tools=tools, on_text=on_text,
                      **params)
     reply_entry(c)  # check before writing anything
-    u = _commit.append(repo, [user], message=message, model_message=False)
+    # the user message's note goes into the reply's notes commit (one
+    # notes commit per turn); if the reply cannot land, it is recomputed
+    # when first read, as any missing note is
+    u = _commit.append(repo, [user], message=message, model_message=False, write_note=False)
     res = _commit_reply(repo, c, u.commit)
     _seed_compile(repo, ctx, [u, res])
     return _result(c, res, u, u.commit)

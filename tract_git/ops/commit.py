@@ -33,12 +33,14 @@ def _hook_input(blobs: list[bytes]) -> bytes:
 def append(repo: Repo, entries: list[Entry], *, message: str | None = None,
            body: str = "", extra_trailers: list | None = None, op: str = "append",
            note_extra: dict | None = None, extra_parents: list | None = None,
-           model_message: bool = True) -> CommitResult:
+           model_message: bool = True, write_note: bool = True) -> CommitResult:
     """Append one or more entries in one commit (``extra_parents``: more
     parents after the tip, e.g. the sub-agent history a collapse brings in).
     Without ``message`` the subject is generated: deterministically, or by a
     model when ``tract.commitMessages.model`` is set and ``model_message``
-    is true (see ``ops.commitmsg``)."""
+    is true (see ``ops.commitmsg``).  ``write_note=False``: the token note
+    is written with the next commit made on this one in this process (see
+    ``Repo.commit_loop``)."""
     if not entries:
         raise InvalidEntryError("nothing to append")
     entries = [e.validated() for e in entries]
@@ -86,7 +88,7 @@ def append(repo: Repo, entries: list[Entry], *, message: str | None = None,
                       entries=count + len(entries), note_extra=dict(note_extra or {}),
                       parents=([tip] if tip else []) + list(extra_parents) if extra_parents else None)
 
-    res = repo.commit_loop(build, op=op)
+    res = repo.commit_loop(build, op=op, write_note=write_note)
     res.entry_ids = list(ids)
     return res
 
