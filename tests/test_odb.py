@@ -138,3 +138,29 @@ def test_pack_offsets_and_zlib_streams_longer_than_a_guess():
     z = zlib.compress(data, 0)
     buf = b"junk" + z + b"tail"
     assert odb._inflate(buf, 4, 100) == data
+
+
+def test_exchange_update_swaps_and_leaves_no_lock(bare):
+    """The notes ref's update by exchange: same result as a rename, the
+    lock (holding the old value after the swap) removed; a ref only in
+    packed-refs has no file to swap with and is renamed into place."""
+    db = odb.ObjectDB(bare)
+    ident = odb.ident_line("T", "t@example.com", 1700000000, 0)
+    tree = db.write(b"tree", b"").hex()
+    cs = []
+    for i in range(3):
+        cs.append(db.write(b"commit", odb.commit_bytes(tree, cs[-1:], ident, ident, f"c{i}\n")).hex())
+    refs = odb.Refs(bare)
+    name = "refs/notes/tract"
+    refs.update(name, cs[0], None, None, exchange=True)  # new: nothing to swap with
+    refs.update(name, cs[1], cs[0], odb.reflog_tail(ident, "swap"), exchange=True)
+    assert _git(bare, "rev-parse", name).decode().strip() == cs[1]
+    assert not os.path.exists(os.path.join(bare, name + ".lock"))
+    with pytest.raises(odb.RefMoved):
+        refs.update(name, cs[2], cs[0], None, exchange=True)
+    assert not os.path.exists(os.path.join(bare, name + ".lock"))
+    _git(bare, "pack-refs", "--all")
+    refs.update(name, cs[2], cs[1], None, exchange=True)
+    assert _git(bare, "rev-parse", name).decode().strip() == cs[2]
+    assert sorted(os.listdir(os.path.join(bare, "refs/notes"))) == ["tract"]
+    _git(bare, "fsck", "--strict")

@@ -531,12 +531,23 @@ class Refs:
         return name, None
 
     def update(self, name: str, new: str, old: str | None, log_line: bytes | None,
-               also_log: tuple = ()) -> None:
+               also_log: tuple = (), *, exchange: bool = False) -> None:
         """Compare-and-swap ``name`` from ``old`` (None: must not exist) to
         ``new``, appending ``log_line`` (``<msg>`` part made by the caller
         with :func:`reflog_line`) to its reflog and to those of
         ``also_log`` (e.g. HEAD when it points at ``name``).  Raises
-        :class:`RefLocked` or :class:`RefMoved`; OSError as is."""
+        :class:`RefLocked` or :class:`RefMoved`; OSError as is.
+
+        ``exchange``: swap the lock and the ref file atomically
+        (``renameat2(RENAME_EXCHANGE)``, where the system has it), then
+        remove the lock, which now holds the old value, instead of renaming
+        the lock over the ref.  Readers see the old value or the new one,
+        as with a rename, and other writers still find the lock until it
+        is removed.  What differs is only after a power loss: ext4 pushes
+        a file's data to disk when a rename replaces another file (so that
+        a crash cannot leave the ref empty), and an exchange does not, which
+        saves ~0.4 ms per update here.  Tract asks for it only for its
+        notes ref, whose notes are derived data it recomputes when missing."""
         path = f"{self.git_dir}/{name}"
         lock = path + ".lock"
         try:
@@ -564,7 +575,8 @@ class Refs:
                 line = b"%s %s %s" % (prev, new.encode(), log_line)
                 for ref in (name, *also_log):
                     self._append_log(ref, line)
-            os.rename(lock, path)
+            if not (exchange and cur is not None and _exchange(lock, path)):
+                os.rename(lock, path)
             done = True
         finally:
             if fd >= 0:
@@ -586,6 +598,43 @@ class Refs:
             os.write(fd, line)
         finally:
             os.close(fd)
+
+
+_RENAMEAT2: list = []  # [function or None], looked up on first use
+
+
+def _exchange(a: str, b: str) -> bool:
+    """Swap files ``a`` and ``b`` atomically, then remove ``a`` (which now
+    holds ``b``'s old content); False when the system cannot (the caller
+    renames instead): no ``renameat2``, a file system without
+    ``RENAME_EXCHANGE``, or ``b`` missing."""
+    if not _RENAMEAT2:
+        fn = None
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            fn = libc.renameat2
+            fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p,
+                           ctypes.c_uint]
+            fn.restype = ctypes.c_int
+            fn = (fn, ctypes.get_errno)
+        except (OSError, AttributeError, ImportError):
+            fn = None
+        _RENAMEAT2.append(fn)
+    fn = _RENAMEAT2[0]
+    if fn is None:
+        return False
+    call, get_errno = fn
+    if call(-100, os.fsencode(a), -100, os.fsencode(b), 2) != 0:  # AT_FDCWD, RENAME_EXCHANGE
+        if get_errno() in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
+            _RENAMEAT2[0] = None  # not here: rename from now on
+        return False
+    try:
+        os.unlink(a)
+    except FileNotFoundError:
+        pass
+    return True
 
 
 def reflog_tail(ident: bytes, message: str) -> bytes:

@@ -273,6 +273,7 @@ class Store:
         self._parsed_trees: dict = {}  # trees made last while staging, parsed
         self._msg_cache: dict = {}  # snapshot tree -> its msg tree (a few)
         self._commit_cache: dict = {}  # commit id -> CommitData (a few)
+        self._notes_updates = 0
 
     # ------------------------------------------------------------------ open
     @classmethod
@@ -959,7 +960,13 @@ class Store:
                 self.refs.read_raw(head_name) == f"ref: {name}":
             also = (head_name,)
         try:
-            self.refs.update(name, new, old, self._log_tail(name, message), also)
+            # the notes ref (derived data) is swapped rather than renamed
+            # over from a process's second update on (see odb.Refs.update;
+            # the first would pay more to load ctypes than it saves)
+            exchange = name == NOTES_REF and self._notes_updates > 0
+            self.refs.update(name, new, old, self._log_tail(name, message), also, exchange=exchange)
+            if name == NOTES_REF:
+                self._notes_updates += 1
         except _odb.RefLocked:
             raise RefLockedError(f"cannot lock ref {name}: another tract or git process holds the lock",
                                  hints=("if no other process is running, remove the stale lock file",)) \
