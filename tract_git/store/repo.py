@@ -761,7 +761,17 @@ class Store:
             if len(v) != 40:
                 raise BadRevisionError(f"bad object {v}")
         data = _odb.commit_bytes(tree, parents, auth.line(), com.line(), message)
-        return self._put(b"commit", data).hex()
+        oid = self._put(b"commit", data).hex()
+        self._remember_commit(CommitData(oid, tree, tuple(parents), message, auth.name, auth.email,
+                                         auth.time, auth.offset, com.time))
+        return oid
+
+    def _remember_commit(self, c: CommitData) -> None:
+        """Keep a commit just made: the next append starts from it."""
+        cache = self._commit_cache
+        if len(cache) >= 256:
+            del cache[next(iter(cache))]
+        cache[c.id] = c
 
     def walk(self, start: str, *, first_parent: bool = False, topo: bool = True,
              hide: Iterable[str] = ()) -> Iterator[CommitData]:
@@ -1268,9 +1278,13 @@ class Store:
             tip = self.read_ref(NOTES_REF)
             try:
                 tree = self._notes_tree_bytes(self._notes_root(tip), blobs)
-                sig = self._signature("COMMITTER").line()
-                data = _odb.commit_bytes(tree.hex(), [tip] if tip else [], sig, sig, message + "\n")
+                sig = self._signature("COMMITTER")
+                line = sig.line()
+                data = _odb.commit_bytes(tree.hex(), [tip] if tip else [], line, line, message + "\n")
                 commit = self._put(b"commit", data).hex()
+                self._remember_commit(CommitData(commit, tree.hex(), (tip,) if tip else (),
+                                                 message + "\n", sig.name, sig.email, sig.time,
+                                                 sig.offset, sig.time))
             except KeyError as e:
                 raise TractError(f"cannot write notes: missing object {e}") from None
             try:
