@@ -24,9 +24,12 @@ from dataclasses import dataclass
 from ..errors import BudgetError, PinnedOverBudgetError, UsageError
 from ..store import entrycache as _entrycache
 from . import blobfacts as _facts
-from . import compress as _compress
+from .._lazy import lazy as _lazy
 from .compile import CompileResult, compile as _compile
 from .repo import Repo
+
+# the compress strategy only: a window compile never loads it
+_compress = _lazy("tract_git.ops.compress")
 
 STRATEGIES = ("full", "window", "compress")
 DEFAULT_STRATEGY = "full"
