@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 import struct
 import tempfile
 import zlib
@@ -285,12 +284,11 @@ def write_pack(objects_dir: str, objects: dict) -> str | None:
 # (``git_odb_write`` checks whether the object exists, misses, refreshes
 # its pack list and checks again): most of a replayed commit's time.
 # While staging, the store builds trees and commits as git's canonical
-# bytes here and puts them straight into the memory backend; the tests
-# check the ids equal libgit2's.
+# bytes (with the helpers of ``odb``, as for loose objects) and puts them
+# straight into the memory backend; the tests check the ids equal
+# libgit2's.
 _KIND_NAME = {pygit2.GIT_OBJECT_COMMIT: b"commit", pygit2.GIT_OBJECT_TREE: b"tree",
               pygit2.GIT_OBJECT_BLOB: b"blob"}
-_ENTRY = re.compile(rb"(\d+ ([^\0]*)\0.{20})", re.S)
-_TREE_MODE = b"40000 "
 
 
 def put(mem: MemoryBackend, kind: int, data: bytes) -> bytes:
@@ -302,50 +300,3 @@ def put(mem: MemoryBackend, kind: int, data: bytes) -> bytes:
     if oid not in mem.objects:
         mem.objects[oid] = (kind, data)
     return raw
-
-
-def parse_tree(data: bytes) -> dict:
-    """Raw tree bytes -> {name: entry bytes}, in the tree's order."""
-    return {name: ent for ent, name in _ENTRY.findall(data)}
-
-
-def entry(mode: bytes, name: bytes, raw_oid: bytes) -> bytes:
-    return b"%s %s\0%s" % (mode, name, raw_oid)
-
-
-def _git_key(name: bytes, ent: bytes) -> bytes:
-    return name + b"/" if ent.startswith(_TREE_MODE) else name  # git's tree order
-
-
-def set_entry(entries: dict, name: bytes, ent: bytes) -> bool:
-    """Add or replace an entry; False when the dict's order may no longer
-    be git's (a new name that does not sort after the last one)."""
-    ok = True
-    if name not in entries and entries:
-        last = next(reversed(entries))
-        ok = _git_key(last, entries[last]) < _git_key(name, ent)
-    entries[name] = ent
-    return ok
-
-
-def tree_bytes(entries: dict, in_order: bool) -> bytes:
-    """Canonical tree bytes of {name: entry bytes}."""
-    if in_order:
-        return b"".join(entries.values())
-    return b"".join(ent for _, ent in sorted(entries.items(), key=lambda kv: _git_key(*kv)))
-
-
-def signature_line(sig) -> bytes:
-    off = sig.offset
-    sign = "-" if off < 0 else "+"
-    off = abs(off)
-    return b"%s <%s> %d %s%02d%02d" % (sig.raw_name, sig.raw_email, sig.time, sign.encode(),
-                                        off // 60, off % 60)
-
-
-def commit_bytes(tree: str, parents: list, author, committer, message: str) -> bytes:
-    out = [b"tree %s\n" % tree.encode()]
-    out += [b"parent %s\n" % p.encode() for p in parents]
-    out.append(b"author %s\ncommitter %s\n\n" % (signature_line(author), signature_line(committer)))
-    out.append(message.encode("utf-8"))
-    return b"".join(out)
