@@ -1278,13 +1278,7 @@ class Store:
             tip = self.read_ref(NOTES_REF)
             try:
                 tree = self._notes_tree_bytes(self._notes_root(tip), blobs)
-                sig = self._signature("COMMITTER")
-                line = sig.line()
-                data = _odb.commit_bytes(tree.hex(), [tip] if tip else [], line, line, message + "\n")
-                commit = self._put(b"commit", data).hex()
-                self._remember_commit(CommitData(commit, tree.hex(), (tip,) if tip else (),
-                                                 message + "\n", sig.name, sig.email, sig.time,
-                                                 sig.offset, sig.time))
+                commit = self._notes_commit(tree.hex(), [tip] if tip else [], message)
             except KeyError as e:
                 raise TractError(f"cannot write notes: missing object {e}") from None
             try:
@@ -1297,6 +1291,16 @@ class Store:
                 time.sleep(delay)
                 delay = min(delay * 2, 0.05)
         raise RefUpdateError(f"could not update {NOTES_REF}: too many concurrent writers")
+
+    def _notes_commit(self, tree: str, parents: list, message: str) -> str:
+        """A commit of the notes ref (committer as author, as git notes
+        makes them), kept in the commit cache."""
+        sig = self._signature("COMMITTER")
+        line = sig.line()
+        commit = self._put(b"commit", _odb.commit_bytes(tree, parents, line, line, message + "\n")).hex()
+        self._remember_commit(CommitData(commit, tree, tuple(parents), message + "\n", sig.name,
+                                         sig.email, sig.time, sig.offset, sig.time))
+        return commit
 
     def _notes_tree_bytes(self, base: bytes | None, blobs: dict) -> bytes:
         """``_notes_tree_with`` made as bytes: the notes tree ``base`` with
@@ -1359,9 +1363,7 @@ class Store:
                     other = self._flatten_notes(repo[theirs].tree)
                     missing = {c: b for c, b in other.items() if c not in mine}
                     tree = self._notes_tree_with(repo[ours].tree, missing)
-                    sig = self._signature("COMMITTER").line()
-                    new = self._put(b"commit", _odb.commit_bytes(
-                        str(tree), [ours, theirs], sig, sig, message + "\n")).hex()
+                    new = self._notes_commit(str(tree), [ours, theirs], message)
             except (pygit2.GitError, OSError) as e:
                 raise _wrap_write_error(e, "notes") from None
             try:
@@ -1400,9 +1402,7 @@ class Store:
                     return []
                 keep = {c: b for c, b in notes.items() if c not in set(gone)}
                 tree = self._notes_tree_with(None, keep)
-                sig = self._signature("COMMITTER").line()
-                commit = self._put(b"commit", _odb.commit_bytes(
-                    str(tree), [tip], sig, sig, message + "\n")).hex()
+                commit = self._notes_commit(str(tree), [tip], message)
             except (pygit2.GitError, OSError, ValueError) as e:
                 raise _wrap_write_error(e, "notes") from None
             try:
@@ -1429,8 +1429,7 @@ class Store:
             old = self.commit(tip)
             if not old.parents:
                 return None
-            sig = self._signature("COMMITTER").line()
-            commit = self._put(b"commit", _odb.commit_bytes(old.tree, [], sig, sig, message + "\n")).hex()
+            commit = self._notes_commit(old.tree, [], message)
             try:
                 self._update_ref_nowait(NOTES_REF, commit, tip, "notes: " + message)
                 return commit
