@@ -164,3 +164,33 @@ def test_exchange_update_swaps_and_leaves_no_lock(bare):
     assert _git(bare, "rev-parse", name).decode().strip() == cs[2]
     assert sorted(os.listdir(os.path.join(bare, "refs/notes"))) == ["tract"]
     _git(bare, "fsck", "--strict")
+
+
+@pytest.mark.parametrize("argv", [["status"], ["log", "-n", "5"], ["user", "one more"],
+                                  ["compile"], ["assistant", "--", "-a reply"], ["show", "HEAD"]])
+def test_hot_commands_never_import_pygit2(store_path, argv):
+    """The commands an agent or a person runs all the time are served by
+    odb: pygit2 (~90 ms to import) is not loaded, and the result is what
+    git sees."""
+    import sys
+
+    from tract_git import Tract
+
+    with Tract.open(store_path) as t:
+        t.system("rules")
+        t.user("hello")
+    code = ("import sys\nfrom tract_git.cli.main import main\n"
+            "try:\n    main(sys.argv[1:])\nexcept SystemExit as e:\n    rc = e.code\n"
+            "print(rc, 'pygit2' in sys.modules, file=sys.stderr)\n")
+    p = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True,
+                       env={**os.environ, "TRACT_DIR": store_path})
+    assert p.stderr.splitlines()[-1] == "0 False", p.stderr
+    _git(store_path, "fsck", "--strict")
+    log = _git(store_path, "log", "--format=%s").decode().splitlines()
+    assert log[-2:] == ["user: hello", "system: rules"]
+    if argv[0] in ("user", "assistant"):
+        assert log[0] == f"{argv[0]}: {argv[-1]}" and len(log) == 3
+        note = _git(store_path, "notes", "--ref", "tract", "show", "HEAD").decode()
+        assert '"entries": 3' in note
+    else:
+        assert len(log) == 2
