@@ -81,7 +81,7 @@ def test_refs_cas_reflog_and_packed_refs(bare):
     c1 = db.write(b"commit", odb.commit_bytes(tree, [], ident, ident, "one\n")).hex()
     c2 = db.write(b"commit", odb.commit_bytes(tree, [c1], ident, ident, "two\n")).hex()
     refs = odb.Refs(bare)
-    refs.update("refs/heads/main", c1, None, odb.reflog_tail(ident, "first"), ("HEAD",))
+    refs.update("refs/heads/main", c1, None, odb.reflog_tail(ident, "first"), ("refs/heads/main", "HEAD"))
     with pytest.raises(odb.RefMoved):  # must not exist yet
         refs.update("refs/heads/main", c2, None, None)
     with pytest.raises(odb.RefMoved):  # stale old value
@@ -90,7 +90,7 @@ def test_refs_cas_reflog_and_packed_refs(bare):
     with pytest.raises(odb.RefLocked):
         refs.update("refs/heads/main", c2, c1, None)
     os.unlink(os.path.join(bare, "refs/heads/main.lock"))
-    refs.update("refs/heads/main", c2, c1, odb.reflog_tail(ident, "second"), ("HEAD",))
+    refs.update("refs/heads/main", c2, c1, odb.reflog_tail(ident, "second"), ("refs/heads/main", "HEAD"))
     assert _git(bare, "rev-parse", "main").decode().strip() == c2
     assert _git(bare, "reflog", "show", "--format=%H %gs", "main").decode().splitlines() == \
         [f"{c2} second", f"{c1} first"]

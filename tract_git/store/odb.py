@@ -44,6 +44,7 @@ import zlib
 
 #: object type names by pack type number
 TYPE_NAMES = {1: b"commit", 2: b"tree", 3: b"blob", 4: b"tag"}
+_TYPE_NUMBERS = {v: k for k, v in TYPE_NAMES.items()}
 _OFS_DELTA, _REF_DELTA = 6, 7
 ZERO = "0" * 40
 
@@ -58,6 +59,11 @@ class RefMoved(Exception):
 
 class RefSymbolic(Exception):
     """The ref is a symbolic ref (the caller updates it another way)."""
+
+
+class RefConflict(Exception):
+    """The new ref's name clashes with a ref's directory or a directory of
+    refs (``a/b`` where ``a`` exists, or the other way round)."""
 
 
 # ------------------------------------------------------------------ trees
@@ -101,6 +107,19 @@ def tree_bytes(entries: dict, in_order: bool) -> bytes:
 
 
 # ---------------------------------------------------------------- commits
+_CRUD = " .,:;<>\"\\'" + "".join(map(chr, range(33)))
+_DELIMS = str.maketrans("", "", "\n<>")
+
+
+def clean_ident(s: str) -> str:
+    """A name or email as git puts it in an identity line: "crud"
+    (whitespace, control characters and ``.,:;<>"\\'``) stripped from both
+    ends, and ``<``, ``>`` and newlines removed inside, so that the line
+    always parses (git's ``strbuf_addstr_without_crud``)."""
+    t = s.strip(_CRUD)
+    return t.translate(_DELIMS) if ("<" in t or ">" in t or "\n" in t) else t
+
+
 def ident_line(name: str, email: str, when: int, offset: int) -> bytes:
     sign = "-" if offset < 0 else "+"
     off = abs(offset)
@@ -151,6 +170,8 @@ def parse_commit(data: bytes) -> tuple[str, list, bytes, bytes, str]:
 # ------------------------------------------------------------------ packs
 class _Pack:
     def __init__(self, idx_path: str, pack_path: str):
+        self.name = os.path.basename(idx_path)
+        self.pack_path = pack_path
         with open(idx_path, "rb") as f:
             self.idx = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
         with open(pack_path, "rb") as f:
@@ -280,7 +301,7 @@ class ObjectDB:
         self.objects = os.path.join(git_dir, "objects")
         self._packs: list[_Pack] | None = None
         self._pack_names: set = set()
-        self._bases: dict = {}  # (pack id, offset) -> (type, data), a few resolved delta bases
+        self._bases: dict = {}  # (pack name, offset) -> (type, data), a few resolved delta bases
 
     def refresh(self) -> None:
         """Forget the pack list (after a repack): re-read on next use."""
@@ -304,7 +325,6 @@ class ObjectDB:
                     p = _Pack(base + ".idx", base + ".pack")
                 except (OSError, ValueError):
                     continue
-                p.name = n  # type: ignore[attr-defined]
             packs.append(p)
         # newest packs first: after a repack the new pack holds everything
         packs.sort(key=lambda p: -p.n)
@@ -312,46 +332,61 @@ class ObjectDB:
         return packs
 
     def _pack_read(self, pack: _Pack, off: int) -> tuple[int, bytes]:
-        key = (id(pack), off)
-        hit = self._bases.get(key)
-        if hit is not None:
-            return hit
+        """(type number, data) of the object at ``off`` in ``pack``.  A
+        chain of ``OFS_DELTA`` objects (git allows thousands deep) is
+        followed in a loop down to its base, then applied upwards."""
         buf = pack.pack
-        c = buf[off]
-        pos = off + 1
-        kind = (c >> 4) & 7
-        size = c & 0x0F
-        shift = 4
-        while c & 0x80:
-            c = buf[pos]
-            pos += 1
-            size |= (c & 0x7F) << shift
-            shift += 7
-        if kind == _OFS_DELTA:
-            c = buf[pos]
-            pos += 1
-            rel = c & 0x7F
+        bases = self._bases
+        name = pack.name
+        deltas = []  # (key, delta data), outermost first
+        while True:
+            key = (name, off)
+            hit = bases.get(key)
+            if hit is not None:
+                kind, data = hit
+                break
+            c = buf[off]
+            pos = off + 1
+            kind = (c >> 4) & 7
+            size = c & 0x0F
+            shift = 4
             while c & 0x80:
                 c = buf[pos]
                 pos += 1
-                rel = ((rel + 1) << 7) | (c & 0x7F)
-            bkind, bdata = self._pack_read(pack, off - rel)
-            data = apply_delta(bdata, _inflate(buf, pos, size))
-            kind = bkind
-        elif kind == _REF_DELTA:
-            braw = bytes(buf[pos:pos + 20])
-            pos += 20
-            bname, bdata = self.read_raw(braw)
-            data = apply_delta(bdata, _inflate(buf, pos, size))
-            kind = {v: k for k, v in TYPE_NAMES.items()}[bname]
-        else:
-            data = _inflate(buf, pos, size)
+                size |= (c & 0x7F) << shift
+                shift += 7
+            if kind == _OFS_DELTA:
+                c = buf[pos]
+                pos += 1
+                rel = c & 0x7F
+                while c & 0x80:
+                    c = buf[pos]
+                    pos += 1
+                    rel = ((rel + 1) << 7) | (c & 0x7F)
+                deltas.append((key, _inflate(buf, pos, size)))
+                off -= rel
+                continue
+            if kind == _REF_DELTA:
+                braw = bytes(buf[pos:pos + 20])
+                pos += 20
+                bname, bdata = self.read_raw(braw)
+                kind = _TYPE_NUMBERS[bname]
+                data = apply_delta(bdata, _inflate(buf, pos, size))
+            else:
+                data = _inflate(buf, pos, size)
+            self._keep_base(key, kind, data)
+            break
+        for key, delta in reversed(deltas):
+            data = apply_delta(data, delta)
+            self._keep_base(key, kind, data)
+        return kind, data
+
+    def _keep_base(self, key: tuple, kind: int, data: bytes) -> None:
         if kind == 2:  # trees are the usual delta bases; keep a few
             bases = self._bases
             if len(bases) >= 64:
                 del bases[next(iter(bases))]
             bases[key] = (kind, data)
-        return kind, data
 
     # ------------------------------------------------------------ reads
     def read_raw(self, raw: bytes) -> tuple[bytes, bytes]:
@@ -396,11 +431,25 @@ class ObjectDB:
         hx = raw.hex()
         if os.path.exists(os.path.join(self.objects, hx[:2], hx[2:])):
             return True
-        for attempt in (0, 1):
-            packs = self._packs if self._packs is not None and attempt == 0 else self._load_packs()
-            if any(p.find(raw) is not None for p in packs):
-                return True
-        return False
+        return self._in_packs(raw, relist=True)
+
+    def _in_packs(self, raw: bytes, relist: bool = False) -> bool:
+        """Whether a pack that is still on disk holds ``raw``.  A pack this
+        process mapped may since have been deleted (``git gc`` repacked,
+        and pruned what was unreachable): its mapping still reads, but the
+        object may be gone from the repository, so it counts only if the
+        pack file is still there.  ``relist``: list the packs again when
+        not found (another process may have packed it)."""
+        packs = self._packs if self._packs is not None else self._load_packs()
+        for p in packs:
+            if p.find(raw) is not None:
+                if os.path.exists(p.pack_path):
+                    return True
+                break  # a deleted pack: list them again
+        else:
+            if not relist:
+                return False
+        return any(p.find(raw) is not None for p in self._load_packs())
 
     # ----------------------------------------------------------- writes
     def write(self, kind: bytes, data: bytes, *, surely_new: bool = False) -> bytes:
@@ -422,9 +471,7 @@ class ObjectDB:
         path = f"{d}/{hx[2:]}"
         if not surely_new and os.path.exists(path):
             return raw
-        if self._packs is None:
-            self._load_packs()
-        if any(p.find(raw) is not None for p in self._packs):  # type: ignore[union-attr]
+        if self._in_packs(raw):
             return raw
         z = deflate(head, data)
         tmp = f"{self.objects}/tmp_obj_{os.getpid()}_{hx[:12]}"
@@ -531,12 +578,15 @@ class Refs:
         return name, None
 
     def update(self, name: str, new: str, old: str | None, log_line: bytes | None,
-               also_log: tuple = (), *, exchange: bool = False) -> None:
+               log_refs: tuple = (), *, exchange: bool = False) -> None:
         """Compare-and-swap ``name`` from ``old`` (None: must not exist) to
-        ``new``, appending ``log_line`` (``<msg>`` part made by the caller
-        with :func:`reflog_line`) to its reflog and to those of
-        ``also_log`` (e.g. HEAD when it points at ``name``).  Raises
-        :class:`RefLocked` or :class:`RefMoved`; OSError as is.
+        ``new``, appending ``log_line`` (the part after the two ids, made
+        by :func:`reflog_tail`) to the reflogs of ``log_refs`` (``name``,
+        HEAD when it points at ``name``, as the caller decides for each:
+        git's ``core.logAllRefUpdates``).  Raises :class:`RefLocked`,
+        :class:`RefMoved`, :class:`RefSymbolic` or :class:`RefConflict`
+        (creating ``a/b`` where ``a`` exists, or ``a`` where ``a/b`` does);
+        OSError as is.
 
         ``exchange``: swap the lock and the ref file atomically
         (``renameat2(RENAME_EXCHANGE)``, where the system has it), then
@@ -550,12 +600,18 @@ class Refs:
         notes ref, whose notes are derived data it recomputes when missing."""
         path = f"{self.git_dir}/{name}"
         lock = path + ".lock"
+        if old is None:
+            self._check_free(name)
         try:
             fd = os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
         except FileExistsError:
             raise RefLocked(name) from None
         except FileNotFoundError:
-            os.makedirs(os.path.dirname(lock), exist_ok=True)
+            try:
+                os.makedirs(os.path.dirname(lock), exist_ok=True)
+            except (FileExistsError, NotADirectoryError):
+                self._check_free(name)  # a loose ref appeared where a directory must go
+                raise
             try:
                 fd = os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
             except FileExistsError:
@@ -573,7 +629,7 @@ class Refs:
             if log_line is not None:
                 prev = (old or ZERO).encode()
                 line = b"%s %s %s" % (prev, new.encode(), log_line)
-                for ref in (name, *also_log):
+                for ref in log_refs:
                     self._append_log(ref, line)
             if not (exchange and cur is not None and _exchange(lock, path)):
                 os.rename(lock, path)
@@ -586,6 +642,29 @@ class Refs:
                     os.unlink(lock)
                 except OSError:
                     pass
+
+    def _check_free(self, name: str) -> None:
+        """Raise :class:`RefConflict` when ``name`` cannot be created
+        because a ref is named like one of its directories, or it is a
+        directory of other refs, loose or packed (git's D/F check)."""
+        parts = name.split("/")
+        packed = self.packed()
+        for i in range(2, len(parts)):
+            prefix = "/".join(parts[:i])
+            if prefix in packed or os.path.isfile(f"{self.git_dir}/{prefix}"):
+                raise RefConflict(f"'{prefix}' exists; cannot create '{name}'")
+        below = name + "/"
+        for other in packed:
+            if other.startswith(below):
+                raise RefConflict(f"'{other}' exists; cannot create '{name}'")
+        d = f"{self.git_dir}/{name}"
+        if os.path.isdir(d):
+            for root, _dirs, files in os.walk(d):
+                if files:
+                    rel = os.path.relpath(os.path.join(root, files[0]), self.git_dir)
+                    raise RefConflict(f"'{rel}' exists; cannot create '{name}'")
+            for root, _dirs, _files in os.walk(d, topdown=False):
+                os.rmdir(root)  # empty directories left by deleted refs, as git removes them
 
     def _append_log(self, ref: str, line: bytes) -> None:
         path = f"{self.git_dir}/logs/{ref}"
@@ -640,8 +719,17 @@ def _exchange(a: str, b: str) -> bool:
 def reflog_tail(ident: bytes, message: str) -> bytes:
     """The part of a reflog line after ``<old> <new> ``: the committer
     identity, a tab and the message on one line."""
-    msg = " ".join(message.split("\n")).strip() if "\n" in message else message
-    return b"%s\t%s\n" % (ident, msg.encode("utf-8"))
+    if _CRUFTY_MSG.search(message):
+        message = _SPACES.sub(" ", message).strip(" \t\n\r")
+    if not message:
+        return ident + b"\n"  # git writes no tab then
+    return b"%s\t%s\n" % (ident, message.encode("utf-8"))
+
+
+#: git's ``copy_reflog_msg``: each run of whitespace becomes one space,
+#: none at either end
+_CRUFTY_MSG = re.compile(r"[\t\n\r]|  |^ | $")
+_SPACES = re.compile(r"[ \t\n\r]+")
 
 
 # ----------------------------------------------------------------- config

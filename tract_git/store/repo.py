@@ -19,6 +19,7 @@ from typing import Iterable, Iterator
 
 from ..errors import (
     BadRevisionError,
+    ConfigError,
     NotAStoreError,
     ReadOnlyStoreError,
     RefUpdateError,
@@ -93,6 +94,22 @@ class Sig:
 
     def line(self) -> bytes:
         return _odb.ident_line(self.name, self.email, self.time, self.offset)
+
+
+def _clean_sig(name: str, email: str) -> tuple[str, str]:
+    """Name and email as git writes them (see ``odb.clean_ident``); an
+    empty name is refused, as git does."""
+    n, m = _odb.clean_ident(name), _odb.clean_ident(email)
+    if not n:
+        if name.strip():
+            raise ConfigError(f"name consists only of disallowed characters: {name.strip()}",
+                              hints=_IDENT_HINTS)
+        raise ConfigError(f"empty ident name (for <{m}>) not allowed", hints=_IDENT_HINTS)
+    return n, m
+
+
+_IDENT_HINTS = ("set a name: git config --global user.name \"Your Name\" "
+                "(or GIT_AUTHOR_NAME / GIT_COMMITTER_NAME)",)
 
 
 def _local_offset(when: int) -> int:
@@ -268,6 +285,7 @@ class Store:
         self._config: tuple | None = None  # (stat key, values or None)
         self._notes_cache: tuple[str | None, object] | None = None
         self._sig_cache = None
+        self._ident_checked = False  # see _put
         self._staging = None  # (on-disk repo, memory backend) while staging
         self._raw_cache: dict = {}  # a few raw trees by id (treediff)
         self._parsed_trees: dict = {}  # trees made last while staging, parsed
@@ -470,6 +488,9 @@ class Store:
             from . import staging
 
             return staging.put(self._staging[1], self._KINDS[kind], data)
+        if not self._ident_checked:  # every object written is for a commit
+            self.check_identity()
+            self._ident_checked = True
         try:
             return self.odb.write(kind, data, surely_new=kind == b"commit")
         except OSError as e:
@@ -738,12 +759,16 @@ class Store:
         name = env.get(f"GIT_{kind}_NAME")
         email = env.get(f"GIT_{kind}_EMAIL")
         if name is None or email is None:
-            if self._sig_cache is None:
+            self._config_values(False)  # the cache below lives as long as this read
+            key = self.__dict__["_config_cache"][False][0]
+            cached = self._sig_cache
+            if cached is None or cached[0] != key:
                 n = self.get_config("user.name") or "tract"
                 m = self.get_config("user.email") or "tract@localhost"
-                self._sig_cache = (n, m)
-            name = name if name is not None else self._sig_cache[0]
-            email = email if email is not None else self._sig_cache[1]
+                cached = self._sig_cache = (key, n, m)
+            name = name if name is not None else cached[1]
+            email = email if email is not None else cached[2]
+        name, email = _clean_sig(name, email)
         date = env.get(f"GIT_{kind}_DATE")
         if date:
             t, off = _parse_git_date(date)
@@ -751,11 +776,17 @@ class Store:
         now = int(time.time())
         return Sig(name, email, now, _local_offset(now))
 
+    def check_identity(self) -> None:
+        """Raise ``ConfigError`` now, before any object is written, when
+        the author or committer identity is one git would refuse."""
+        self._signature("AUTHOR")
+        self._signature("COMMITTER")
+
     def create_commit(self, tree: str, parents: list[str], message: str,
                       author: tuple[str, str] | None = None) -> str:
         auth = self._signature("AUTHOR")
         if author is not None:
-            auth = Sig(author[0], author[1], auth.time, auth.offset)
+            auth = Sig(*_clean_sig(*author), auth.time, auth.offset)
         com = self._signature("COMMITTER")
         for v in (tree, *parents):
             if len(v) != 40:
@@ -942,20 +973,24 @@ class Store:
         with a retry loop of their own)."""
         self._locked_write(lambda: self._update_ref(name, new, old, message), [name], wait=False)
 
-    def _log_tail(self, name: str, message: str) -> bytes | None:
-        """The reflog line's identity and message for an update of
-        ``name``, or None when git would not log it (``core.logAllRefUpdates``)."""
+    def _logs(self, ref: str) -> bool:
+        """Whether git would append to ``ref``'s reflog: always when
+        ``core.logAllRefUpdates`` allows creating it (``always``; or
+        ``true``, the default outside bare repositories, for HEAD and
+        branch, remote and notes refs), otherwise only when the log exists."""
         mode = (self.get_config("core.logAllRefUpdates") or "").lower()
-        if mode != "always":
-            default = mode in ("true", "yes", "on", "1") or (
-                mode == "" and (self.get_config("core.bare") or "").lower() != "true")
-            loggable = default and (name == "HEAD" or name.startswith(
-                ("refs/heads/", "refs/remotes/", "refs/notes/")))
-            if not loggable and not os.path.exists(os.path.join(self.path, "logs", name)):
-                return None
-        # the identity of the committer, the time of now (as libgit2 does:
-        # reflog retention is about when a ref moved, whatever date the
-        # commit carries)
+        if mode == "always":
+            return True
+        default = mode in ("true", "yes", "on", "1") or (
+            mode == "" and (self.get_config("core.bare") or "").lower() != "true")
+        if default and (ref == "HEAD" or ref.startswith(("refs/heads/", "refs/remotes/", "refs/notes/"))):
+            return True
+        return os.path.isfile(os.path.join(self.path, "logs", ref))
+
+    def _log_tail(self, message: str) -> bytes:
+        """A reflog line's identity and message: the committer, at the time
+        of now (as git does: reflog retention is about when a ref moved,
+        whatever date the commit carries)."""
         sig = self._signature("COMMITTER")
         now = int(time.time())
         return _odb.reflog_tail(Sig(sig.name, sig.email, now, _local_offset(now)).line(), message)
@@ -965,16 +1000,17 @@ class Store:
         """Compare-and-swap of a plain ref with git's lock protocol (see
         :class:`odb.Refs`); HEAD's reflog gets the line too when HEAD
         points at ``name``, as git does."""
-        also: tuple = ()
+        logs = [name] if self._logs(name) else []
         if head_name and name.startswith("refs/heads/") and \
-                self.refs.read_raw(head_name) == f"ref: {name}":
-            also = (head_name,)
+                self.refs.read_raw(head_name) == f"ref: {name}" and self._logs(head_name):
+            logs.append(head_name)
         try:
             # the notes ref (derived data) is swapped rather than renamed
             # over from a process's second update on (see odb.Refs.update;
             # the first would pay more to load ctypes than it saves)
             exchange = name == NOTES_REF and self._notes_updates > 0
-            self.refs.update(name, new, old, self._log_tail(name, message), also, exchange=exchange)
+            self.refs.update(name, new, old, self._log_tail(message) if logs else None, tuple(logs),
+                             exchange=exchange)
             if name == NOTES_REF:
                 self._notes_updates += 1
         except _odb.RefLocked:
@@ -983,6 +1019,8 @@ class Store:
                 from None
         except _odb.RefMoved:
             raise RefRaceError(f"ref {name} moved while updating it") from None
+        except _odb.RefConflict as e:
+            raise RefUpdateError(f"cannot lock ref '{name}': {e}") from None
         except _odb.RefSymbolic:
             if head_name == "":  # a HEAD that is no longer detached
                 raise RefRaceError(f"{name} moved while updating it") from None
