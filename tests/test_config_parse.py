@@ -6,6 +6,7 @@ None."""
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 
@@ -227,3 +228,117 @@ def test_parse_config_is_git_on_generated_configs(oracle, text):
     # nothing generated here uses includes or NULs, so the parser must give
     # exactly git's answer: the same values, or None where git rejects it
     assert odb.parse_config(text) == oracle(text)
+
+
+# ------------------------------------------------------------- the files
+@pytest.fixture
+def bare(tmp_path):
+    p = str(tmp_path / "r.git")
+    subprocess.run(["git", "init", "-q", "--bare", "-b", "main", p], check=True)
+    return p
+
+
+def git_config_list(git_dir: str) -> dict | None:
+    """What git sees in this repository (every file); None when it dies."""
+    p = subprocess.run(["git", "--git-dir", git_dir, "config", "--list", "-z"], capture_output=True)
+    if p.returncode:
+        return None
+    return _listed(p.stdout)
+
+
+def test_read_config_reads_bytes_not_text(bare):
+    # text mode would read the lone \r as a newline (and x.k as "a")
+    with open(os.path.join(bare, "config"), "ab") as f:
+        f.write(b'[x]\n\tk = a\rb\n\tj = "c\rd"\n')
+    vals = odb.read_config(bare)
+    assert vals == git_config_list(bare)
+    assert (vals["x.k"], vals["x.j"]) == ("a b", "c\rd")
+
+
+def test_read_config_bom_and_undecodable(bare):
+    cfg = os.path.join(bare, "config")
+    with open(cfg, "rb") as f:
+        text = f.read()
+    with open(cfg, "wb") as f:
+        f.write(b"\xef\xbb\xbf" + text + b"[x]\n\tk = 1\n")
+    vals = odb.read_config(bare)
+    assert vals == git_config_list(bare)
+    assert vals["x.k"] == "1"
+    with open(cfg, "ab") as f:
+        f.write(b"\tj = \xff\n")  # git reads bytes; we read only UTF-8, and give up
+    p = subprocess.run(["git", "--git-dir", bare, "config", "x.j"], capture_output=True, check=True)
+    assert p.stdout == b"\xff\n"
+    assert odb.read_config(bare) is None
+
+
+def test_read_config_rejected_file(bare):
+    with open(os.path.join(bare, "config"), "a") as f:
+        f.write("[x]\n\tk = \\q\n")
+    assert git_config_list(bare) is None
+    assert odb.read_config(bare) is None
+
+
+@pytest.mark.parametrize("nosystem", [
+    None, "", "1", "0", "true", "TRUE", "yes", "On", "false", "no", "OFF", "-1", "2", " 1", "+1",
+    "0x10", "0x0", "010", "00", "1k", "0k", "2m", "1G", "2147483647", "-2147483647", "2097151k",
+    # git dies on these
+    "abc", "1 ", "08", "0x", "1.0", "1kb", "2147483648", "-2147483648", "2097152k", "99999999999999999999",
+])
+def test_nosystem_is_a_git_boolean(bare, tmp_path, monkeypatch, nosystem):
+    system = tmp_path / "system"
+    system.write_text("[sys]\n\tk = 1\n")
+    monkeypatch.setenv("GIT_CONFIG_SYSTEM", str(system))
+    if nosystem is None:
+        monkeypatch.delenv("GIT_CONFIG_NOSYSTEM")
+    else:
+        monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", nosystem)
+    seen = git_config_list(bare)
+    assert odb.read_config(bare) == seen
+    if seen is not None:
+        assert (str(system) in odb.config_files(bare)) == ("sys.k" in seen)
+    else:  # git dies; the file list takes it as not set
+        assert str(system) in odb.config_files(bare)
+
+
+def test_system_file_named_empty_is_not_read(bare, tmp_path, monkeypatch):
+    monkeypatch.delenv("GIT_CONFIG_NOSYSTEM")
+    monkeypatch.setenv("GIT_CONFIG_SYSTEM", "")
+    assert "/etc/gitconfig" not in odb.config_files(bare)
+    assert odb.read_config(bare) == git_config_list(bare)
+
+
+@pytest.mark.parametrize("home, xdg", [(True, True), (True, False), (False, True), (False, False)])
+def test_global_files_follow_home_and_xdg(bare, tmp_path, monkeypatch, home, xdg):
+    monkeypatch.delenv("GIT_CONFIG_GLOBAL")
+    (tmp_path / "h" / ".config" / "git").mkdir(parents=True)
+    (tmp_path / "h" / ".config" / "git" / "config").write_text("[g]\n\th = 1\n\tx = home-xdg\n")
+    (tmp_path / "h" / ".gitconfig").write_text("[g]\n\tg = 1\n")
+    (tmp_path / "x" / "git").mkdir(parents=True)
+    (tmp_path / "x" / "git" / "config").write_text("[g]\n\tx = xdg\n\tg = 0\n")
+    if home:
+        monkeypatch.setenv("HOME", str(tmp_path / "h"))
+    else:
+        monkeypatch.delenv("HOME")
+    if xdg:
+        monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "x"))
+    else:
+        monkeypatch.delenv("XDG_CONFIG_HOME")
+    seen = git_config_list(bare)
+    assert odb.read_config(bare) == seen
+    assert seen.get("g.g") == ("1" if home else "0" if xdg else None)
+
+
+def test_command_line_config_and_worktree_config_give_none(bare, monkeypatch):
+    assert odb.read_config(bare) == git_config_list(bare)
+    monkeypatch.setenv("GIT_CONFIG_COUNT", "0")
+    assert odb.read_config(bare) is None
+    monkeypatch.delenv("GIT_CONFIG_COUNT")
+    monkeypatch.setenv("GIT_CONFIG_PARAMETERS", "'a.b=1'")
+    assert odb.read_config(bare) is None
+    monkeypatch.delenv("GIT_CONFIG_PARAMETERS")
+    # git then reads config.worktree as well
+    subprocess.run(["git", "--git-dir", bare, "config", "extensions.worktreeConfig", "true"], check=True)
+    with open(os.path.join(bare, "config.worktree"), "w") as f:
+        f.write("[w]\n\tk = 1\n")
+    assert git_config_list(bare)["w.k"] == "1"
+    assert odb.read_config(bare) is None

@@ -868,43 +868,96 @@ def parse_config(text: str) -> dict | None:
     return out
 
 
+def _git_bool(value: str) -> bool | None:
+    """git_config_bool() of an environment value: true/yes/on, false/no/off
+    and "" (any case), or an int as git_parse_int reads it (strtoimax with
+    base 0, an optional k/m/g factor, within int); None where git dies."""
+    low = value.lower()
+    if low in ("true", "yes", "on"):
+        return True
+    if low in ("", "false", "no", "off"):
+        return False
+    m = _GIT_INT.match(value)
+    if m is None:
+        return None
+    digits = m.group(2)
+    if digits[:2] in ("0x", "0X"):
+        val = int(digits[2:], 16)
+    elif digits[0] == "0":
+        val = int(digits, 8)
+    else:
+        val = int(digits)
+    factor = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}[m.group(3).lower()]
+    if val > 0x7FFFFFFF // factor:  # -INT_MAX/factor for a negative one: the same bound
+        return None
+    return val != 0
+
+
+_GIT_INT = re.compile(r"[ \t\n\v\f\r]*([+-]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)([kKmMgG]?)\Z")
+
+
 def config_files(git_dir: str) -> list[str]:
     """The config files git reads for this repository, lowest priority
-    first (system, global/XDG, the repository's own)."""
+    first (system, XDG, global, the repository's own).  An empty path
+    means a file git does not read.  A ``GIT_CONFIG_NOSYSTEM`` git cannot
+    read as a boolean (git dies) counts here as not set; :func:`read_config`
+    gives None for it."""
     env = os.environ
     files = []
-    if env.get("GIT_CONFIG_NOSYSTEM", "").lower() not in ("1", "true", "yes", "on"):
-        files.append(env.get("GIT_CONFIG_SYSTEM") or "/etc/gitconfig")
+    if not _git_bool(env.get("GIT_CONFIG_NOSYSTEM", "")):
+        files.append(env.get("GIT_CONFIG_SYSTEM", "/etc/gitconfig"))
     if "GIT_CONFIG_GLOBAL" in env:
         files.append(env["GIT_CONFIG_GLOBAL"])
     else:
-        xdg = env.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
-        files.append(os.path.join(xdg, "git", "config"))
-        files.append(os.path.join(os.path.expanduser("~"), ".gitconfig"))
+        # as git builds them: no HOME, no ~/.gitconfig (and no XDG file
+        # unless XDG_CONFIG_HOME is set); an empty HOME means "/"
+        home = env.get("HOME")
+        xdg = env.get("XDG_CONFIG_HOME") or (None if home is None else f"{home}/.config")
+        files.append("" if xdg is None else f"{xdg}/git/config")
+        files.append("" if home is None else f"{home}/.gitconfig")
     files.append(os.path.join(git_dir, "config"))
     return files
 
 
+def read_config_file(path: str) -> dict | None:
+    """:func:`parse_config` of one file (read as bytes: text mode would
+    turn a lone "\\r" into a newline); FileNotFoundError and the like
+    propagate, undecodable UTF-8 gives None."""
+    with open(path, "rb") as f:
+        data = f.read()
+    try:
+        return parse_config(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        return None
+
+
 def read_config(git_dir: str) -> dict | None:
     """Every config value git would see here (last one wins), or None when
-    a file could not be read exactly (includes, odd syntax)."""
+    it could not be read exactly: a file git rejects or that includes
+    others, values given on the command line (``GIT_CONFIG_PARAMETERS``,
+    ``GIT_CONFIG_COUNT``), a ``GIT_CONFIG_NOSYSTEM`` that is not a boolean
+    (git dies on it), ``extensions.worktreeConfig`` (git then reads
+    ``config.worktree`` too)."""
+    env = os.environ
+    if "GIT_CONFIG_PARAMETERS" in env or "GIT_CONFIG_COUNT" in env:
+        return None
+    if "GIT_CONFIG_NOSYSTEM" in env and _git_bool(env["GIT_CONFIG_NOSYSTEM"]) is None:
+        return None
     merged: dict = {}
     for path in config_files(git_dir):
         if not path or path == os.devnull:
             continue
         try:
-            with open(path, encoding="utf-8") as f:
-                text = f.read()
+            vals = read_config_file(path)
         except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
             continue
-        except (OSError, UnicodeDecodeError):
+        except OSError:
             return None
-        if "GIT_CONFIG_PARAMETERS" in os.environ or "GIT_CONFIG_COUNT" in os.environ:
-            return None
-        vals = parse_config(text)
         if vals is None:
             return None
         merged.update(vals)
+    if "extensions.worktreeconfig" in merged:
+        return None
     return merged
 
 

@@ -389,9 +389,8 @@ class Store:
             return hit[1]
         if local:
             try:
-                with open(files[0], encoding="utf-8") as fh:
-                    vals = _odb.parse_config(fh.read())
-            except (OSError, UnicodeDecodeError):
+                vals = _odb.read_config_file(files[0])
+            except OSError:
                 vals = None
         else:
             vals = _odb.read_config(self.path)
