@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import time
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -342,3 +343,28 @@ def test_command_line_config_and_worktree_config_give_none(bare, monkeypatch):
         f.write("[w]\n\tk = 1\n")
     assert git_config_list(bare)["w.k"] == "1"
     assert odb.read_config(bare) is None
+
+
+def test_store_config_cache_follows_the_environment(tmp_path, monkeypatch):
+    from tract_git.store.repo import Store
+
+    system = tmp_path / "system"
+    system.write_text("[sys]\n\tk = 1\n")
+    monkeypatch.setenv("GIT_CONFIG_SYSTEM", str(system))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "0")
+    s = Store.init(str(tmp_path / "store"))
+    vals = s._config_values(False)
+    assert vals is not None and vals == git_config_list(s.path) and vals["sys.k"] == "1"
+    # each of these makes read_config give None without changing a file
+    # or the list of files: the cached values must not be used meanwhile
+    for name, value, back in [("GIT_CONFIG_COUNT", "0", None), ("GIT_CONFIG_PARAMETERS", "'a.b=1'", None),
+                              ("GIT_CONFIG_NOSYSTEM", "maybe", "0")]:
+        monkeypatch.setenv(name, value)
+        time.sleep(0.005)  # past the 2 ms the files are not looked at
+        assert s._config_values(False) is None, name
+        if back is None:
+            monkeypatch.delenv(name)
+        else:
+            monkeypatch.setenv(name, back)
+        time.sleep(0.005)
+        assert s._config_values(False) == vals, name
