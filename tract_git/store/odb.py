@@ -22,8 +22,9 @@ the same things git does, with nothing more:
   reflog line, rename the lock over the ref), so git, libgit2 and tract
   processes exclude one another;
 * **config**: git's config syntax (sections, subsections, quoting,
-  escapes, booleans), for the files of the store, the user and the
-  system; a file with ``include``/``includeIf`` makes :func:`read_config`
+  escapes, comments, continuations) read exactly as git 2.39 reads it,
+  for the files of the store, the user and the system; a file git would
+  reject, or one with ``include``/``includeIf``, makes :func:`read_config`
   return None so that the caller can ask libgit2 instead.
 
 Everything else (revision parsing, history walks past merges, merges,
@@ -733,112 +734,318 @@ _SPACES = re.compile(r"[ \t\n\r]+")
 
 
 # ----------------------------------------------------------------- config
-_SECTION = re.compile(r'^\s*\[\s*([A-Za-z0-9.-]+)(?:\s+"((?:[^"\\]|\\.)*)")?\s*\]\s*(.*)$')
-_UNESCAPE = re.compile(r"\\(.)")
-_KEY = re.compile(r"^\s*([A-Za-z][A-Za-z0-9-]*)\s*(?:=\s*(.*))?$")
+# A port of git 2.39's config.c reader (git_parse_source, get_base_var,
+# get_value, parse_value).  What it does, checked against the git binary:
+#
+# * only "\n" ends a line ("\r\n" reads as "\n"); whitespace is git's
+#   isspace (" ", "\t", "\r"), never \v, \f or Unicode spaces; a UTF-8 BOM
+#   at the very start is skipped;
+# * a key starts with an ASCII letter and goes on with letters, digits and
+#   "-"; only " " and "\t" may stand between it and "=" or the end of the
+#   line (``key ; comment`` is an error); a key with no "=" is a boolean
+#   true (git lists it without a value; we say "true");
+# * a value: leading whitespace skipped, unquoted whitespace *inside* it
+#   becomes one space per character (a tab too: git 2.39 does not keep it),
+#   unquoted trailing whitespace dropped, an empty "" flushes the pending
+#   spaces; ``;`` or ``#`` outside quotes starts a comment that runs to the
+#   end of the line, backslashes and quotes included; the escapes are
+#   \n \t \b \\ \" and backslash-newline (a continuation, also inside
+#   quotes); any other escape, or a quote still open at the end of the
+#   line, makes git reject the file;
+# * a header is ``[name]`` (letters, digits, "-", "."; lowercased, so the
+#   old ``[a.B]`` gives "a.b") or ``[name "sub"]`` with exactly one run of
+#   whitespace before the quote, ``\`` taking the next character as it is,
+#   and "]" right after the closing quote; a key or a comment may follow
+#   on the same line;
+# * a value cut at a NUL byte: we give up (None) on any NUL instead.
+#
+# Anything git rejects gives None, and so does anything we do not read
+# (includes): the caller then asks libgit2.
+_CFG_SPACE = " \t\r"  # git's isspace() within a line
+_CFG_KEYCHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-")
+_CFG_ALPHA = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+_CFG_ESCAPES = {"n": "\n", "t": "\t", "b": "\b", "\\": "\\", '"': '"'}
+# fast paths, each matching one whole line including its "\n" (or the end):
+# a blank or comment line, a plain header, a plain ``key [= value]`` (no
+# quote or backslash in it; a comment may follow)
+_CFG_BLANK = re.compile(r"[ \t\r]*(?:[#;][^\n]*)?(?:\n|\Z)")
+_CFG_HEADER = re.compile(r'[ \t\r]*\[([A-Za-z0-9.-]+)(?:[ \t\r]+"([^"\\\n]*)")?\]'
+                         r"[ \t\r]*(?:[#;][^\n]*)?(?:\n|\Z)")
+_CFG_ENTRY = re.compile(r"[ \t\r]*([A-Za-z][A-Za-z0-9-]*)[ \t]*"
+                        r'(?:=[ \t\r]*([^"\\;#\n]*)(?:[#;][^\n]*)?)?(?:\n|\Z)')
+_CFG_TO_SPACE = str.maketrans("\t\r", "  ")
 
 
-def _value(raw: str) -> str:
-    out = []
-    quoted = False
-    i = 0
-    n = len(raw)
-    while i < n:
-        ch = raw[i]
-        if ch == '"':
-            quoted = not quoted
-        elif ch == "\\" and i + 1 < n:
-            i += 1
-            out.append({"n": "\n", "t": "\t", "b": "\b"}.get(raw[i], raw[i]))
-        elif ch in "#;" and not quoted:
-            break
+def _parse_value(text: str, pos: int) -> tuple[str, int] | None:
+    """git's parse_value from just after the "=": (value, position after
+    the line's "\\n"), or None when git rejects it."""
+    n = len(text)
+    out: list = []
+    quote = False
+    space = 0
+    while True:
+        if pos < n:
+            c = text[pos]
+            pos += 1
         else:
-            out.append(ch)
-        i += 1
-    s = "".join(out)
-    return s.strip() if not quoted else s
+            c = "\n"
+        if c == "\n":
+            if quote:
+                return None
+            return "".join(out), pos
+        if not quote:
+            if c in _CFG_SPACE:
+                if out:
+                    space += 1
+                continue
+            if c == ";" or c == "#":  # a comment, to the end of the line
+                j = text.find("\n", pos)
+                return "".join(out), (n if j < 0 else j + 1)
+        if space:
+            out.append(" " * space)
+            space = 0
+        if c == "\\":
+            if pos < n:
+                c = text[pos]
+                pos += 1
+            else:
+                c = "\n"
+            if c == "\n":  # continuation
+                continue
+            c = _CFG_ESCAPES.get(c)
+            if c is None:
+                return None
+            out.append(c)
+        elif c == '"':
+            quote = not quote
+        else:
+            out.append(c)
+
+
+def _parse_line(text: str, pos: int, section: str | None, out: dict) -> tuple[int, str | None] | None:
+    """git's main loop from the start of a line to the end of it (of the
+    value's last line for a continued value): (position after it, the
+    current section), or None when git rejects it."""
+    n = len(text)
+    while pos < n:
+        c = text[pos]
+        pos += 1
+        if c == "\n":
+            break
+        if c in _CFG_SPACE:
+            continue
+        if c == "#" or c == ";":
+            j = text.find("\n", pos)
+            return (n if j < 0 else j + 1), section
+        if c == "[":  # get_base_var
+            j = pos
+            while j < n and (text[j] in _CFG_KEYCHARS or text[j] == "."):
+                j += 1
+            name = text[pos:j].lower()
+            if j >= n:
+                return None
+            c = text[j]
+            j += 1
+            if c == "]":
+                if not name:
+                    return None
+                section = name
+            elif c in _CFG_SPACE:  # get_extended_base_var: [name "sub"]
+                while j < n and text[j] in _CFG_SPACE:
+                    j += 1
+                if j >= n or text[j] != '"':
+                    return None
+                j += 1
+                sub = []
+                while True:
+                    if j >= n:
+                        return None
+                    c = text[j]
+                    j += 1
+                    if c == '"':
+                        break
+                    if c == "\\":
+                        if j >= n:
+                            return None
+                        c = text[j]
+                        j += 1
+                    if c == "\n":
+                        return None
+                    sub.append(c)
+                if j >= n or text[j] != "]":
+                    return None
+                section = name + "." + "".join(sub)
+                j += 1
+            else:
+                return None
+            if section.partition(".")[0] in ("include", "includeif"):
+                return None
+            pos = j
+            continue
+        if c not in _CFG_ALPHA:
+            return None
+        j = pos
+        while j < n and text[j] in _CFG_KEYCHARS:
+            j += 1
+        key = (c + text[pos:j]).lower()
+        while j < n and (text[j] == " " or text[j] == "\t"):
+            j += 1
+        if j >= n or text[j] == "\n":
+            value = "true"
+            pos = j + 1
+        elif text[j] != "=":
+            return None
+        else:
+            r = _parse_value(text, j + 1)
+            if r is None:
+                return None
+            value, pos = r
+        out[key if section is None else f"{section}.{key}"] = value
+        break
+    return pos, section
 
 
 def parse_config(text: str) -> dict | None:
-    """git config text -> {"section.sub.key" (section and key lowercased):
-    last value}; None when it uses includes (the caller asks libgit2)."""
+    """git config text -> {"section.sub.key" (section and key lowercased,
+    subsection as written; git's own names, as ``git config --list`` shows
+    them): last value}, a key with no "=" being "true"; None when git
+    would reject the text, or when it uses includes (the caller asks
+    libgit2)."""
+    if "\0" in text:
+        return None
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    if "\r" in text:
+        text = text.replace("\r\n", "\n")
     out: dict = {}
     section = None
-    lines = text.splitlines()
-    i = 0
-    while i < len(lines):
-        line = lines[i]
-        i += 1
-        s = line.strip()
-        if not s or s[0] in "#;":
-            continue
-        if s.startswith("["):
-            m = _SECTION.match(s)
-            if not m:
-                return None
-            name = m.group(1).lower()
-            if "." in name:  # [section.sub] (old syntax): subsection lowercased
-                sec, _, sub = name.partition(".")
-                section = f"{sec}.{sub}"
-            elif m.group(2) is not None:
-                section = name + "." + _UNESCAPE.sub(r"\1", m.group(2))
+    pos = 0
+    n = len(text)
+    blank, header, entry = _CFG_BLANK.match, _CFG_HEADER.match, _CFG_ENTRY.match
+    while pos < n:
+        m = entry(text, pos)
+        if m is not None:
+            key = m.group(1).lower()
+            value = m.group(2)
+            if value is None:
+                value = "true"
             else:
-                section = name
-            if section.split(".", 1)[0] in ("include", "includeif"):
+                value = value.rstrip(_CFG_SPACE)
+                if "\t" in value or "\r" in value:
+                    value = value.translate(_CFG_TO_SPACE)
+            out[key if section is None else f"{section}.{key}"] = value
+            pos = m.end()
+            continue
+        m = blank(text, pos)
+        if m is not None and m.end() > pos:
+            pos = m.end()
+            continue
+        m = header(text, pos)
+        if m is not None:
+            section = m.group(1).lower()
+            if m.group(2) is not None:
+                section = f"{section}.{m.group(2)}"
+            if section.partition(".")[0] in ("include", "includeif"):
                 return None
-            rest = m.group(3).strip()
-            if not rest or rest[0] in "#;":
-                continue
-            s = rest
-        if section is None:
+            pos = m.end()
+            continue
+        r = _parse_line(text, pos, section, out)
+        if r is None:
             return None
-        while s.endswith("\\") and not s.endswith("\\\\") and i < len(lines):
-            s = s[:-1] + lines[i]
-            i += 1
-        m = _KEY.match(s)
-        if not m:
-            return None
-        out[f"{section}.{m.group(1).lower()}"] = "true" if m.group(2) is None else _value(m.group(2))
+        pos, section = r
     return out
+
+
+def _git_bool(value: str) -> bool | None:
+    """git_config_bool() of an environment value: true/yes/on, false/no/off
+    and "" (any case), or an int as git_parse_int reads it (strtoimax with
+    base 0, an optional k/m/g factor, within int); None where git dies."""
+    low = value.lower()
+    if low in ("true", "yes", "on"):
+        return True
+    if low in ("", "false", "no", "off"):
+        return False
+    m = _GIT_INT.match(value)
+    if m is None:
+        return None
+    digits = m.group(2)
+    if digits[:2] in ("0x", "0X"):
+        val = int(digits[2:], 16)
+    elif digits[0] == "0":
+        val = int(digits, 8)
+    else:
+        val = int(digits)
+    factor = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}[m.group(3).lower()]
+    if val > 0x7FFFFFFF // factor:  # -INT_MAX/factor for a negative one: the same bound
+        return None
+    return val != 0
+
+
+_GIT_INT = re.compile(r"[ \t\n\v\f\r]*([+-]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)([kKmMgG]?)\Z")
 
 
 def config_files(git_dir: str) -> list[str]:
     """The config files git reads for this repository, lowest priority
-    first (system, global/XDG, the repository's own)."""
+    first (system, XDG, global, the repository's own).  An empty path
+    means a file git does not read.  A ``GIT_CONFIG_NOSYSTEM`` git cannot
+    read as a boolean (git dies) counts here as not set; :func:`read_config`
+    gives None for it."""
     env = os.environ
     files = []
-    if env.get("GIT_CONFIG_NOSYSTEM", "").lower() not in ("1", "true", "yes", "on"):
-        files.append(env.get("GIT_CONFIG_SYSTEM") or "/etc/gitconfig")
+    if not _git_bool(env.get("GIT_CONFIG_NOSYSTEM", "")):
+        files.append(env.get("GIT_CONFIG_SYSTEM", "/etc/gitconfig"))
     if "GIT_CONFIG_GLOBAL" in env:
         files.append(env["GIT_CONFIG_GLOBAL"])
     else:
-        xdg = env.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
-        files.append(os.path.join(xdg, "git", "config"))
-        files.append(os.path.join(os.path.expanduser("~"), ".gitconfig"))
+        # as git builds them: no HOME, no ~/.gitconfig (and no XDG file
+        # unless XDG_CONFIG_HOME is set); an empty HOME means "/"
+        home = env.get("HOME")
+        xdg = env.get("XDG_CONFIG_HOME") or (None if home is None else f"{home}/.config")
+        files.append("" if xdg is None else f"{xdg}/git/config")
+        files.append("" if home is None else f"{home}/.gitconfig")
     files.append(os.path.join(git_dir, "config"))
     return files
 
 
+def read_config_file(path: str) -> dict | None:
+    """:func:`parse_config` of one file (read as bytes: text mode would
+    turn a lone "\\r" into a newline); FileNotFoundError and the like
+    propagate, undecodable UTF-8 gives None."""
+    with open(path, "rb") as f:
+        data = f.read()
+    try:
+        return parse_config(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        return None
+
+
 def read_config(git_dir: str) -> dict | None:
     """Every config value git would see here (last one wins), or None when
-    a file could not be read exactly (includes, odd syntax)."""
+    it could not be read exactly: a file git rejects or that includes
+    others, values given on the command line (``GIT_CONFIG_PARAMETERS``,
+    ``GIT_CONFIG_COUNT``), a ``GIT_CONFIG_NOSYSTEM`` that is not a boolean
+    (git dies on it), ``extensions.worktreeConfig`` (git then reads
+    ``config.worktree`` too)."""
+    env = os.environ
+    if "GIT_CONFIG_PARAMETERS" in env or "GIT_CONFIG_COUNT" in env:
+        return None
+    if "GIT_CONFIG_NOSYSTEM" in env and _git_bool(env["GIT_CONFIG_NOSYSTEM"]) is None:
+        return None
     merged: dict = {}
     for path in config_files(git_dir):
         if not path or path == os.devnull:
             continue
         try:
-            with open(path, encoding="utf-8") as f:
-                text = f.read()
+            vals = read_config_file(path)
         except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
             continue
-        except (OSError, UnicodeDecodeError):
+        except OSError:
             return None
-        if "GIT_CONFIG_PARAMETERS" in os.environ or "GIT_CONFIG_COUNT" in os.environ:
-            return None
-        vals = parse_config(text)
         if vals is None:
             return None
         merged.update(vals)
+    if "extensions.worktreeconfig" in merged:
+        return None
     return merged
 
 

@@ -401,15 +401,19 @@ class Store:
                 key.append((f, st.st_mtime_ns, st.st_size, st.st_ino))
             except OSError:
                 key.append((f, None))
-        key.append(os.environ.get("GIT_CONFIG_PARAMETERS"))
+        # read_config gives None while GIT_CONFIG_PARAMETERS or
+        # GIT_CONFIG_COUNT is set, and for a GIT_CONFIG_NOSYSTEM git cannot
+        # read as a boolean (the file list does not show that one)
+        env = os.environ
+        key.append((env.get("GIT_CONFIG_PARAMETERS"), env.get("GIT_CONFIG_COUNT"),
+                    env.get("GIT_CONFIG_NOSYSTEM")))
         if hit is not None and hit[0] == key:
             cache[local] = (key, hit[1], now)
             return hit[1]
         if local:
             try:
-                with open(files[0], encoding="utf-8") as fh:
-                    vals = _odb.parse_config(fh.read())
-            except (OSError, UnicodeDecodeError):
+                vals = _odb.read_config_file(files[0])
+            except OSError:
                 vals = None
         else:
             vals = _odb.read_config(self.path)
