@@ -46,7 +46,8 @@ def append(repo: Repo, entries: list[Entry], *, message: str | None = None,
     entries = [e.validated() for e in entries]
     encoded = [codec.encode(e) for e in entries]
     repo.run_hook("pre-commit", stdin=_hook_input(encoded), op=op)
-    blobs = [repo.store.write_blob(b) for b in encoded]
+    # the blobs are written by build(), with the commit: in the same pack
+    blobs = [repo.store.blob_id(b) for b in encoded]
     tokens = [repo.counter.count_entry(e, b) for e, b in zip(entries, blobs)]
     if message:
         subject, _, rest = message.partition("\n")
@@ -66,6 +67,8 @@ def append(repo: Repo, entries: list[Entry], *, message: str | None = None,
 
     def build(tip: str | None) -> Change:
         store = repo.store
+        for data in encoded:
+            store.write_blob(data)
         tree = store.commit(tip).tree if tip else None
         last = store.last_item(tree)
         key = last.key if last else None

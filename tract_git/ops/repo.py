@@ -454,22 +454,10 @@ class Repo:
                 tip = store.read_ref(ref)
             if attempt == 0 and not stopped_op_ok:
                 opstate.require_none_on(self, None if detached else target_ref)
-            change = build(tip)
-            parents = change.parents if change.parents is not None else ([tip] if tip else [])
-            message = format_message(change.subject, change.body,
-                                     [("Tract-Op", op)] + list(change.trailers))
-            if message_hook:
-                if message not in msg_cache:
-                    msg_cache[message] = self.check_message_hook(message, op)
-                message = msg_cache[message]
-            subject = parse_message(message)[0]  # as the commit-msg hook left it
-            commit = store.create_commit(change.tree, parents, message)
             try:
-                log = reflog or f"{op}: {change.subject}"
-                if detached:
-                    store.update_head_detached(commit, tip, log, self.head_ref)
-                else:
-                    store.update_ref(target_ref, commit, tip, log)  # type: ignore[arg-type]
+                with store.batch():  # the commit's objects and its note's: one pack
+                    landed = self._land(store, build, tip, target_ref, detached, op, reflog,
+                                        message_hook, msg_cache, write_note)
             except RefRaceError:
                 time.sleep(random.uniform(0, delay))
                 delay = min(delay * 2, 0.05)
@@ -480,16 +468,11 @@ class Repo:
                 time.sleep(random.uniform(delay / 2, delay))
                 delay = min(delay * 2, 0.05)
                 continue
-            note = self._make_note(commit, parents[0] if parents else None, change)
+            commit, parents, change, subject, note, prepared = landed
             self._note_cache[commit] = note
-            if write_note:
-                notes = {commit: note.to_json()}
-                pnote = self._note_cache.get(parents[0]) \
-                    if parents and parents[0] in self._unsaved_notes else None
-                if pnote is not None:  # written back in the same notes commit
-                    notes[parents[0]] = pnote.to_json()
+            if prepared is not None:
                 try:
-                    store.add_notes(notes, lock_timeout=lock_timeout)
+                    store.land_notes(prepared, lock_timeout=lock_timeout)
                     self._unsaved_notes.discard(parents[0] if parents else "")
                 except RefUpdateError:
                     pass  # the note is recomputed on demand; the commit has landed
@@ -504,6 +487,38 @@ class Repo:
         raise RefUpdateError(
             f"could not update {ref or 'HEAD'}: lost the race to other writers {max_attempts} times"
         )
+
+    def _land(self, store, build, tip, target_ref, detached, op, reflog, message_hook, msg_cache,
+              write_note):
+        """One attempt of :meth:`commit_loop`: build the change on ``tip``,
+        make its commit and token note (and the notes commit, unless
+        ``write_note`` is false), move the ref.  RefRaceError or
+        RefLockedError when another writer was first."""
+        change = build(tip)
+        parents = change.parents if change.parents is not None else ([tip] if tip else [])
+        message = format_message(change.subject, change.body,
+                                 [("Tract-Op", op)] + list(change.trailers))
+        if message_hook:
+            if message not in msg_cache:
+                msg_cache[message] = self.check_message_hook(message, op)
+            message = msg_cache[message]
+        subject = parse_message(message)[0]  # as the commit-msg hook left it
+        commit = store.create_commit(change.tree, parents, message)
+        note = self._make_note(commit, parents[0] if parents else None, change)
+        prepared = None
+        if write_note:
+            notes = {commit: note.to_json()}
+            pnote = self._note_cache.get(parents[0]) \
+                if parents and parents[0] in self._unsaved_notes else None
+            if pnote is not None:  # written back in the same notes commit
+                notes[parents[0]] = pnote.to_json()
+            prepared = store.prepare_notes(notes)
+        log = reflog or f"{op}: {change.subject}"
+        if detached:
+            store.update_head_detached(commit, tip, log, self.head_ref)
+        else:
+            store.update_ref(target_ref, commit, tip, log)
+        return commit, parents, change, subject, note, prepared
 
     def squash_notes(self) -> str | None:
         """Drop the notes history (``Store.squash_notes``): done after about

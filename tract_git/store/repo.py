@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import hashlib
 import json
 import os
 import re
@@ -286,12 +287,15 @@ class Store:
         self._notes_cache: tuple[str | None, object] | None = None
         self._sig_cache = None
         self._ident_checked = False  # see _put
+        self._batch: dict | None = None  # raw id -> (type, data) while batching (see batch)
+        self._packs_written = 0
         self._staging = None  # (on-disk repo, memory backend) while staging
         self._raw_cache: dict = {}  # a few raw trees by id (treediff)
         self._parsed_trees: dict = {}  # trees made last while staging, parsed
         self._msg_cache: dict = {}  # snapshot tree -> its msg tree (a few)
         self._commit_cache: dict = {}  # commit id -> CommitData (a few)
         self._notes_updates = 0
+        self._notes_subs: dict = {}  # notes fan-out prefix -> (tree id, entries), see _notes_tree_bytes
 
     # ------------------------------------------------------------------ open
     @classmethod
@@ -368,6 +372,8 @@ class Store:
     @property
     def repo(self):
         """The pygit2 Repository, opened on first use."""
+        if self._batch:
+            self.flush_batch()  # libgit2 reads objects from disk only
         r = self._repo
         if r is None:
             try:
@@ -495,14 +501,64 @@ class Store:
         if not self._ident_checked:  # every object written is for a commit
             self.check_identity()
             self._ident_checked = True
+        batch = self._batch
+        if batch is not None:
+            h = hashlib.sha1(b"%s %d\0" % (kind, len(data)))
+            h.update(data)
+            raw = h.digest()
+            batch[raw] = (kind, data)
+            return raw
         try:
             return self.odb.write(kind, data, surely_new=kind == b"commit")
         except OSError as e:
             raise _wrap_write_error(e, "object") from None
 
+    @contextlib.contextmanager
+    def batch(self):
+        """Within the block, new objects are kept in memory and written
+        together as one pack (``odb.ObjectDB.write_pack``) when a ref is
+        about to move (:meth:`flush_staged`), when libgit2 is asked for the
+        repository, or when the block ends (also on an exception: what was
+        made is written, as loose objects would have been).  One commit's
+        objects and its token note's are then two files, not nine.  Nested
+        blocks, and blocks inside :meth:`staged`, join the outer one."""
+        if self._batch is not None or self._staging is not None:
+            yield
+            return
+        self._batch = {}
+        try:
+            yield
+        finally:
+            try:
+                self.flush_batch()
+            finally:
+                self._batch = None
+
+    def flush_batch(self) -> None:
+        batch = self._batch
+        if not batch:
+            return
+        objs = [(raw, kind, data) for raw, (kind, data) in batch.items()]
+        try:
+            if len(objs) == 1:
+                self.odb.write(objs[0][1], objs[0][2])
+            else:
+                self.odb.write_pack(objs)
+                self._packs_written += 1
+                if self._packs_written % _odb.MERGE_FAN_IN == 0:
+                    self.odb.merge_small_packs()
+        except OSError as e:
+            raise _wrap_write_error(e, "object") from None
+        batch.clear()
+
     def _read(self, oid) -> tuple[bytes, bytes]:
         """(type name, data) of an object by hex or raw id; KeyError."""
         raw = oid if isinstance(oid, bytes) else bytes.fromhex(oid)
+        batch = self._batch
+        if batch:
+            hit = batch.get(raw)
+            if hit is not None:
+                return hit
         if self._staging is not None:
             hit = self._staging[1].objects.get(pygit2.Oid(raw=raw))
             if hit is not None:
@@ -511,6 +567,13 @@ class Store:
 
     def write_blob(self, data: bytes) -> str:
         return self._put(b"blob", data).hex()
+
+    @staticmethod
+    def blob_id(data: bytes) -> str:
+        """The id :meth:`write_blob` gives ``data``, without writing it."""
+        h = hashlib.sha1(b"blob %d\0" % len(data))
+        h.update(data)
+        return h.hexdigest()
 
     def read_blob(self, oid: str) -> bytes:
         try:
@@ -533,6 +596,8 @@ class Store:
             except (ValueError, pygit2.GitError):
                 return False
         if self._staging is not None and pygit2.Oid(raw=raw) in self._staging[1].objects:
+            return True
+        if self._batch and raw in self._batch:
             return True
         return self.odb.exists(raw)
 
@@ -1156,7 +1221,7 @@ class Store:
         self.odb.refresh()
         self._repo = None
         self._raw_cache, self._parsed_trees, self._commit_cache = {}, {}, {}
-        self._msg_cache, self._notes_cache = {}, None
+        self._msg_cache, self._notes_cache, self._notes_subs = {}, None, {}
 
     def auto_gc(self) -> None:
         """Run ``git gc --auto``, as git does after a commit: it does nothing
@@ -1250,6 +1315,8 @@ class Store:
     def flush_staged(self) -> None:
         """Write the objects staged in memory as one pack (nothing to do
         when not staging)."""
+        if self._batch:
+            self.flush_batch()
         if self._staging is None or not self._staging[1].objects:
             return
         from . import staging
@@ -1311,18 +1378,39 @@ class Store:
         as the retries last), then ``RefLockedError``."""
         if not notes:
             return
+        self.land_notes(self.prepare_notes(notes, message=message), retries=retries,
+                        lock_timeout=lock_timeout)
+
+    def prepare_notes(self, notes: dict[str, str], *, message: str = "Notes added by tract") -> tuple:
+        """The objects of :meth:`add_notes` (note blobs, notes trees and the
+        notes commit on the current notes tip), made without moving the
+        notes ref, so that they can join a commit's pack (see
+        :meth:`batch`); :meth:`land_notes` moves the ref."""
         # a note ends with a newline, as git's own notes do (readers
         # accept notes without one too)
         blobs = {c: self._put(b"blob", note_bytes(text)) for c, text in notes.items()}
+        tip = self.read_ref(NOTES_REF)
+        return (blobs, message, tip, self._notes_commit_for(tip, blobs, message))
+
+    def _notes_commit_for(self, tip: str | None, blobs: dict, message: str) -> str:
+        try:
+            tree = self._notes_tree_bytes(self._notes_root(tip), blobs)
+            return self._notes_commit(tree.hex(), [tip] if tip else [], message)
+        except KeyError as e:
+            raise TractError(f"cannot write notes: missing object {e}") from None
+
+    def land_notes(self, prepared: tuple, *, retries: int = 200,
+                   lock_timeout: float | None = None) -> None:
+        """Move the notes ref to what :meth:`prepare_notes` made; when
+        another writer moved it first, the notes commit is made again on
+        the new tip (compare-and-swap, retried as in :meth:`add_notes`)."""
+        blobs, message, tip, commit = prepared
         delay = 0.0005
         deadline = None if lock_timeout is None else time.monotonic() + lock_timeout
         for attempt in range(retries):
-            tip = self.read_ref(NOTES_REF)
-            try:
-                tree = self._notes_tree_bytes(self._notes_root(tip), blobs)
-                commit = self._notes_commit(tree.hex(), [tip] if tip else [], message)
-            except KeyError as e:
-                raise TractError(f"cannot write notes: missing object {e}") from None
+            if attempt:
+                tip = self.read_ref(NOTES_REF)
+                commit = self._notes_commit_for(tip, blobs, message)
             try:
                 self._update_ref_nowait(NOTES_REF, commit, tip, "notes: " + message)
                 self._notes_cache = None
@@ -1354,15 +1442,26 @@ class Store:
         for c in blobs:
             groups.setdefault(c[:2].encode(), []).append(c)
         root_ok = True
+        subs = self._notes_subs
         for prefix, commits in groups.items():
             se = root.get(prefix)
-            sub = self._tree_entries(se[-20:]) if se is not None and _odb.entry_is_tree(se) else {}
+            if se is not None and _odb.entry_is_tree(se):
+                # the 256 subtrees are each changed about every 256th note:
+                # the last one made of each is kept parsed (the general
+                # cache would have dropped it by then)
+                hit = subs.get(prefix)
+                sub = dict(hit[1]) if hit is not None and hit[0] == se[-20:] \
+                    else self._tree_entries(se[-20:])
+            else:
+                sub = {}
             ok = True
             for c in commits:
                 name = c[2:].encode()
                 ok = set_entry(sub, name, entry(_BLOB_MODE, name, blobs[c])) and ok
                 root.pop(c.encode(), None)  # a flat note git wrote
-            root_ok = set_entry(root, prefix, entry(_TREE_MODE, prefix, put(sub, ok))) and root_ok
+            raw = put(sub, ok)
+            subs[prefix] = (raw, sub if ok else self._tree_entries(raw, copy=False))
+            root_ok = set_entry(root, prefix, entry(_TREE_MODE, prefix, raw)) and root_ok
         return put(root, root_ok)
 
     def _notes_tree_with(self, base, blobs: dict) -> "pygit2.Oid":
