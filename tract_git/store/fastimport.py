@@ -40,6 +40,7 @@ from dataclasses import dataclass
 from typing import Iterable
 
 from ..errors import TractError
+from .odb import _index_bytes
 from .staging import _copy, _delta, _ofs
 from .staging import _varint as _varint_any
 from .staging import _pack_header as _pack_header_any
@@ -302,33 +303,7 @@ class _Pack:
         os.makedirs(pack_dir, exist_ok=True)
         body = b"".join([b"PACK" + struct.pack(">II", 2, len(self.records))] + self.records)
         pack_sha = hashlib.sha1(body).digest()
-        entries = sorted(self.index)
-        fanout = [0] * 256
-        for raw, _, _ in entries:
-            fanout[raw[0]] += 1
-        n = 0
-        counts = []
-        for c in fanout:
-            n += c
-            counts.append(n)
-        large = [off for _, _, off in entries if off >= 0x80000000]
-        offsets, li = [], 0
-        for _, _, off in entries:
-            if off < 0x80000000:
-                offsets.append(off)
-            else:
-                offsets.append(0x80000000 | li)
-                li += 1
-        idx = b"".join([
-            b"\xfftOc" + struct.pack(">I", 2),
-            struct.pack(">256I", *counts),
-            b"".join(raw for raw, _, _ in entries),
-            struct.pack(f">{len(entries)}I", *(crc for _, crc, _ in entries)),
-            struct.pack(f">{len(offsets)}I", *offsets),
-            struct.pack(f">{len(large)}Q", *large),
-            pack_sha,
-        ])
-        idx += hashlib.sha1(idx).digest()
+        idx = _index_bytes(self.index, pack_sha)
         name = "pack-" + pack_sha.hex()
         tmps: list[str] = []
         try:

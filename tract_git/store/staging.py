@@ -34,6 +34,9 @@ import zlib
 
 import pygit2
 
+from .odb import _index_bytes
+from .odb import _pack_head as _pack_header
+
 #: pack object type numbers (same as libgit2's GIT_OBJECT_*)
 _TYPES = (pygit2.GIT_OBJECT_COMMIT, pygit2.GIT_OBJECT_TREE, pygit2.GIT_OBJECT_BLOB,
           pygit2.GIT_OBJECT_TAG)
@@ -92,18 +95,6 @@ def staging_repository(path: str) -> tuple[pygit2.Repository, MemoryBackend]:
     # sort is stable) and before the loose backend, the first writable one.
     repo.odb.add_backend(mem, 2)
     return repo, mem
-
-
-def _pack_header(kind: int, size: int) -> bytes:
-    c = (kind << 4) | (size & 0x0F)
-    size >>= 4
-    out = bytearray()
-    while size:
-        out.append(c | 0x80)
-        c = size & 0x7F
-        size >>= 7
-    out.append(c)
-    return bytes(out)
 
 
 def _deflate(data: bytes) -> bytes:
@@ -237,28 +228,7 @@ def write_pack(objects_dir: str, objects: dict) -> str | None:
             pack_sha = h.digest()
             f.write(body)
             f.write(pack_sha)
-        entries.sort()
-        idx = bytearray(b"\xfftOc" + struct.pack(">I", 2))
-        fanout = [0] * 256
-        for raw, _, _ in entries:
-            fanout[raw[0]] += 1
-        n = 0
-        for i in range(256):
-            n += fanout[i]
-            idx += struct.pack(">I", n)
-        idx += b"".join(raw for raw, _, _ in entries)
-        idx += b"".join(struct.pack(">I", crc) for _, crc, _ in entries)
-        large = []
-        for _, _, off in entries:
-            if off < 0x80000000:
-                idx += struct.pack(">I", off)
-            else:
-                idx += struct.pack(">I", 0x80000000 | len(large))
-                large.append(off)
-        for off in large:
-            idx += struct.pack(">Q", off)
-        idx += pack_sha
-        idx += hashlib.sha1(idx).digest()
+        idx = _index_bytes(entries, pack_sha)
         fd, tmp_idx = tempfile.mkstemp(prefix="tmp_idx_", dir=pack_dir)
         with os.fdopen(fd, "wb") as f:
             f.write(idx)
