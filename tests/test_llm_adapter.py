@@ -279,3 +279,26 @@ def test_drop_params_only_when_the_call_carries_parameters(fake_llm, monkeypatch
     assert seen[-1]["drop_params"] is True
     call(fake_llm, on_text=lambda piece: None)
     assert seen[-1]["drop_params"] is True and seen[-1]["stream"] is True
+
+
+def test_store_config_read_from_the_parsed_file_stays_current(t, git, tmp_path):
+    """The model config comes from the store's config file as this process
+    keeps it parsed (no libgit2 iteration per call): a value another
+    process writes is seen by the next call, and a file with an include
+    (which only libgit2 reads exactly) still resolves through libgit2."""
+    import time
+
+    repo = t.repo
+    t.config("model", "store-model")
+    assert resolve(repo, "chat").model == "store-model"
+    git(t.path, "config", "tract.chat.model", "Other-Process-Model")
+    git(t.path, "config", "tract.chat.maxTokens", "123")
+    time.sleep(0.01)  # past the config's stat window
+    cfg = resolve(repo, "chat")
+    assert (cfg.model, cfg.params) == ("Other-Process-Model", {"max_tokens": 123})
+    extra = tmp_path / "extra.cfg"
+    extra.write_text("[tract]\n\ttemperature = 0.25\n")
+    git(t.path, "config", "include.path", str(extra))
+    time.sleep(0.01)
+    cfg = resolve(repo, "chat")
+    assert (cfg.model, cfg.params) == ("Other-Process-Model", {"max_tokens": 123, "temperature": 0.25})

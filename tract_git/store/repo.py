@@ -468,6 +468,17 @@ class Store:
                 return False
             raise _wrap_write_error(e, "config") from None
 
+    def config_values_local(self, prefix: str = "") -> dict[str, str]:
+        """The store's own config values whose key starts with ``prefix``
+        (``section.sub.key``, section and key lowercased; the last value
+        of a key wins), as ``config_items`` gives them, from the parsed
+        file this process keeps (``get_config_local``) when it can be read
+        exactly, without iterating libgit2's config."""
+        vals = self._config_values(True)
+        if vals is None:
+            return dict(self.config_items(prefix))
+        return {k: v for k, v in vals.items() if k.startswith(prefix)}
+
     def config_items(self, prefix: str = "") -> list[tuple[str, str]]:
         out = []
         try:
