@@ -166,7 +166,8 @@ def wrap_turn(p: Phases) -> None:
     p.wrap(L, "_completion", "reply checks, usage, cost")
     p.wrap(_chat, "reply_entry", "reply entry validation")
     p.wrap(_chat, "turn_record", "trailers and note record")
-    p.wrap(_commit, "append", "two commits")
+    p.wrap(_commit, "append", "two commits")  # with a hook installed: one append after the other
+    p.wrap(_commit, "append_chain", "two commits")  # else both landed with one move of the branch
     p.wrap(_chat, "_seed_compile", "seed next turn's compile")
 
 

@@ -79,8 +79,13 @@ def test_chat_commits_question_and_reply_with_usage(tm, fake_llm, git, fsck):
 def test_chat_turn_writes_both_notes_in_one_notes_commit(tm, fake_llm, git, fsck, tmp_path):
     tm.system("You are terse.")
     notes_before = int(git(tm.path, "rev-list", "--count", "refs/notes/tract").strip())
+    packs = lambda: sorted(f for f in os.listdir(os.path.join(tm.path, "objects", "pack"))  # noqa: E731
+                           if f.endswith(".pack"))
+    packs_before = packs()
     fake_llm.reply("Paris.", usage=(20, 2))
     r = tm.chat("Capital of France?")
+    # both commits' objects, with the notes', written as one pack
+    assert len(set(packs()) - set(packs_before)) == 1
     # the question's note and the reply's land together: one notes commit for the turn
     assert int(git(tm.path, "rev-list", "--count", "refs/notes/tract").strip()) == notes_before + 1
     listed = {line.split()[1] for line in git(tm.path, "notes", "--ref", "tract", "list").splitlines()}
@@ -302,3 +307,84 @@ def test_turns_send_what_compile_gives_under_a_branch_budget(tm, fake_llm):
     with pytest.raises(BudgetError):
         tm.generate()
     assert len(fake_llm.requests) == n and state(tm.path) == before
+
+
+def test_chat_turn_moves_the_branch_once_with_a_reflog_line_per_commit(tm, fake_llm, git, fsck, monkeypatch):
+    """Without hooks both commits of a turn land with one compare-and-swap
+    of the branch: a reader sees the whole turn or none of it, and the
+    branch's lock and rename are paid once.  The reflogs still get one line
+    per commit, as two appends would write."""
+    from tract_git.store import odb
+
+    tm.system("You are terse.")
+    before = tm.head
+    moved = []
+    real = odb.Refs.update
+
+    def spy(self, name, *a, **k):
+        moved.append(name)
+        return real(self, name, *a, **k)
+
+    monkeypatch.setattr(odb.Refs, "update", spy)
+    fake_llm.reply("Paris.")
+    r = tm.chat("Capital of France?")
+    assert moved.count("refs/heads/main") == 1
+    u = r.user_commit.commit
+    assert r.commit_info.parent == u == r.context_commit and r.user_commit.parent == before
+    for ref in ("refs/heads/main", "HEAD"):
+        lines = git(tm.path, "reflog", "show", "--format=%H %gs", "-n", "3", ref).splitlines()
+        assert lines == [f"{r.commit} append: assistant: Paris.", f"{u} append: user: Capital of France?",
+                         f"{before} append: system: You are terse."]
+        with open(os.path.join(tm.path, "logs", ref), "rb") as f:
+            raw = f.read().splitlines()[-2:]
+        assert [line.split()[:2] for line in raw] == [[before.encode(), u.encode()], [u.encode(), r.commit.encode()]]
+    fsck(tm.path)
+
+
+def test_chat_turn_lands_on_a_branch_another_writer_moved(tm, fake_llm, git, fsck, monkeypatch):
+    """Another writer moving the branch just before the turn lands: both
+    commits are made again on its commit, and the reply still names the
+    question's commit as its context."""
+    from tract_git.store.repo import Store
+
+    tm.system("You are terse.")
+    real = Store.update_ref_via
+    calls = []
+
+    def racing(self, name, steps, old):
+        calls.append(old)
+        if len(calls) == 1:
+            with Tract.open(tm.path) as other:
+                other.user("meanwhile")
+        return real(self, name, steps, old)
+
+    monkeypatch.setattr(Store, "update_ref_via", racing)
+    fake_llm.reply("Paris.")
+    r = tm.chat("Capital of France?")
+    assert len(calls) == 2 and calls[0] != calls[1]
+    assert git(tm.path, "log", "--format=%s").splitlines() == [
+        "assistant: Paris.", "user: Capital of France?", "user: meanwhile", "system: You are terse."]
+    assert r.user_commit.parent == calls[1] and r.commit_info.parent == r.user_commit.commit == r.context_commit
+    assert f"Tract-Context: {r.user_commit.commit}" in git(tm.path, "log", "-1", "--format=%B")
+    assert [e.entries for e in Tract.open(tm.path).log(n=2)] == [4, 3]
+    fsck(tm.path)
+
+
+def test_chat_with_a_pre_commit_hook_commits_one_by_one(tm, fake_llm, git):
+    """With a pre-commit hook the two commits land one after the other, as
+    any appends do: a hook refusing only the reply leaves the question
+    committed, and generate() then answers it (docs/llm.md)."""
+    from tract_git.errors import HookRefusedError
+
+    hook = os.path.join(tm.path, "hooks", "pre-commit")
+    with open(hook, "w") as f:
+        f.write("#!/bin/sh\nif grep -q Paris; then echo 'no capitals' >&2; exit 1; fi\nexit 0\n")
+    os.chmod(hook, 0o755)
+    fake_llm.reply("Paris.")
+    with pytest.raises(HookRefusedError):
+        tm.chat("Capital of France?")
+    assert git(tm.path, "log", "--format=%s").splitlines() == ["user: Capital of France?"]
+    os.unlink(hook)
+    fake_llm.reply("It is Paris.")
+    tm.generate()
+    assert git(tm.path, "log", "--format=%s").splitlines() == ["assistant: It is Paris.", "user: Capital of France?"]

@@ -81,10 +81,10 @@ def _store_values(repo) -> dict[str, str]:
     if repo is None:
         return {}
     try:
-        items = repo.store.config_items("tract.")
+        items = repo.store.config_values_local("tract.")
     except Exception:  # an unreadable config is the same as none
         return {}
-    return {k[len("tract."):].lower(): v for k, v in items}
+    return {k[len("tract."):].lower(): v for k, v in items.items()}
 
 
 def _parse(name: str, parser, value, where: str):

@@ -200,12 +200,25 @@ def chat(repo: Repo, text: str, *, model: str | None = None, tools: list | None 
     messages = ctx.to_openai() + [msg]
     c = llm.complete(repo, messages, operation=OPERATION, model=model, tools=tools, on_text=on_text,
                      **params)
-    reply_entry(c)  # check before writing anything
-    # the user message's note goes into the reply's notes commit (one
-    # notes commit per turn); if the reply cannot land, it is recomputed
-    # when first read, as any missing note is
-    u = _commit.append(repo, [user], message=message, model_message=False, write_note=False)
-    res = _commit_reply(repo, c, u.commit)
+    entry = reply_entry(c)  # check before writing anything
+    if repo.can_chain():
+        # both commits land with one move of the branch (and one notes
+        # commit): a reader sees the whole turn or none of it, and the
+        # branch's lock and rename, the most expensive writes of a commit
+        # on disk, are paid once
+        note = turn_record(c, None)[1]  # the note does not depend on the context commit
+        u, res = _commit.append_chain(repo, [
+            {"entries": [user], "message": message, "model_message": False},
+            {"entries": [entry], "extra_trailers": lambda user_commit: turn_record(c, user_commit)[0],
+             "note_extra": note, "model_message": False},
+        ])
+    else:
+        # hooks see the commits one by one, as in any append; the user
+        # message's note goes into the reply's notes commit (one notes
+        # commit per turn); if the reply cannot land, it is recomputed
+        # when first read, as any missing note is
+        u = _commit.append(repo, [user], message=message, model_message=False, write_note=False)
+        res = _commit_reply(repo, c, u.commit)
     _seed_compile(repo, ctx, [u, res])
     return _result(c, res, u, u.commit)
 

@@ -41,6 +41,38 @@ def append(repo: Repo, entries: list[Entry], *, message: str | None = None,
     is true (see ``ops.commitmsg``).  ``write_note=False``: the token note
     is written with the next commit made on this one in this process (see
     ``Repo.commit_loop``)."""
+    build, ids = _prepare(repo, entries, message=message, body=body, extra_trailers=extra_trailers,
+                          op=op, note_extra=note_extra, extra_parents=extra_parents,
+                          model_message=model_message)
+    res = repo.commit_loop(build, op=op, write_note=write_note)
+    res.entry_ids = list(ids)
+    return res
+
+
+def append_chain(repo: Repo, parts: list[dict], *, op: str = "append") -> list[CommitResult]:
+    """Several appends in a row, each commit made on the one before and
+    all landed together (``Repo.commit_chain``: one compare-and-swap of
+    the branch, one reflog line per commit, one notes commit), so other
+    readers never see only some of them.  ``parts``: each append's keyword
+    arguments (``entries``, ``message``, ``extra_trailers``...); an
+    ``extra_trailers`` that is callable is given the commit made before
+    it in the chain (None for the first) and returns the trailers.
+    Only where ``repo.can_chain()``: each ``pre-commit`` hook would
+    otherwise run before the commits before it exist."""
+    preps = [_prepare(repo, op=op, **p) for p in parts]
+    results = repo.commit_chain([b for b, _ in preps], op=op)
+    for res, (_, ids) in zip(results, preps):
+        res.entry_ids = list(ids)
+    return results
+
+
+def _prepare(repo: Repo, entries: list[Entry], *, message: str | None = None,
+             body: str = "", extra_trailers=None, op: str = "append",
+             note_extra: dict | None = None, extra_parents: list | None = None,
+             model_message: bool = True):
+    """What ``append`` does before landing: check and write the entries,
+    run ``pre-commit``, make the subject; returns ``(build, ids)``, the
+    ``Repo.commit_loop`` builder and the entry ids it fills in."""
     if not entries:
         raise InvalidEntryError("nothing to append")
     entries = [e.validated() for e in entries]
@@ -62,10 +94,13 @@ def append(repo: Repo, entries: list[Entry], *, message: str | None = None,
 
         if commitmsg.enabled(repo):
             subject, more = commitmsg.subject(repo, entries, subject)
-            extra_trailers = list(extra_trailers or []) + more
+            if callable(extra_trailers):
+                extra_trailers = (lambda f: lambda prev: list(f(prev) or []) + more)(extra_trailers)
+            else:
+                extra_trailers = list(extra_trailers or []) + more
     ids: list[str] = []
 
-    def build(tip: str | None) -> Change:
+    def build(tip: str | None, made: tuple = ()) -> Change:
         store = repo.store
         for data in encoded:
             store.write_blob(data)
@@ -86,14 +121,13 @@ def append(repo: Repo, entries: list[Entry], *, message: str | None = None,
         else:
             total, count = 0, 0
         total += sum(t for e, t in zip(entries, tokens) if not e.skipped)
-        trailers = [("Tract-Entry", i) for i in ids] + list(extra_trailers or [])
+        more = extra_trailers(made[-1] if made else None) if callable(extra_trailers) else extra_trailers
+        trailers = [("Tract-Entry", i) for i in ids] + list(more or [])
         return Change(new_tree, subject, body, trailers, context_tokens=total,
                       entries=count + len(entries), note_extra=dict(note_extra or {}),
                       parents=([tip] if tip else []) + list(extra_parents) if extra_parents else None)
 
-    res = repo.commit_loop(build, op=op, write_note=write_note)
-    res.entry_ids = list(ids)
-    return res
+    return build, ids
 
 
 def _rewrite_entry(repo: Repo, ref: str, make, *, op: str, subject_fn,

@@ -520,6 +520,105 @@ class Repo:
             store.update_ref(target_ref, commit, tip, log)
         return commit, parents, change, subject, note, prepared
 
+    def can_chain(self) -> bool:
+        """Whether ``commit_chain`` may land commits together here: HEAD
+        on a branch tract moves itself (``Store.updates_at_once``), and no
+        ``pre-commit``, ``commit-msg`` or ``post-commit`` hook, which would
+        otherwise see the commits of the chain out of their usual order."""
+        if any(self.hooks.find(h) for h in ("pre-commit", "commit-msg", "post-commit")):
+            return False
+        head = self.head()
+        return head.branch is not None and self.store.updates_at_once(head.branch)
+
+    def commit_chain(self, builds: list, *, op: str, max_attempts: int = 100,
+                     lock_timeout: float | None = None) -> list[CommitResult]:
+        """``commit_loop`` for several commits in a row: ``builds[i](tip,
+        made) -> Change``, each called with the commit made before it (and
+        the commits made so far), are landed with one compare-and-swap of
+        the branch HEAD points at (``Store.update_ref_via``).  Readers see
+        all of the commits or none; the reflogs get one line per commit,
+        as that many ``commit_loop`` calls would write; the notes of all
+        of them go into one notes commit.  Retried as a whole when another
+        writer moved the branch first.  Where the branch cannot be moved
+        that way (``can_chain``), the commits land one by one through
+        ``commit_loop``."""
+        import random  # lazily: read-only commands never need it
+
+        from . import opstate
+
+        store = self.store
+        if lock_timeout is None:
+            lock_timeout = float(os.environ.get("TRACT_LOCK_TIMEOUT", "5"))
+        deadline = time.monotonic() + lock_timeout
+        delay = 0.001
+        msg_cache: dict[str, str] = {}
+        for attempt in range(max_attempts):
+            head = self.head()
+            target_ref, tip = head.branch, head.commit
+            if target_ref is None or not store.updates_at_once(target_ref):
+                break
+            if attempt == 0:
+                opstate.require_none_on(self, target_ref)
+            made: list[tuple[str, str | None, Change, str]] = []  # commit, parent, change, subject
+            try:
+                with store.batch():  # all the commits' objects and their notes': one pack
+                    parent = tip
+                    for build in builds:
+                        change = build(parent, tuple(c for c, *_ in made))
+                        parents = change.parents if change.parents is not None else \
+                            ([parent] if parent else [])
+                        message = format_message(change.subject, change.body,
+                                                 [("Tract-Op", op)] + list(change.trailers))
+                        if message not in msg_cache:
+                            msg_cache[message] = self.check_message_hook(message, op)
+                        message = msg_cache[message]
+                        commit = store.create_commit(change.tree, parents, message)
+                        # its note now: the next build reads it (the running totals)
+                        self._note_cache[commit] = self._make_note(commit, parent, change)
+                        made.append((commit, parent, change, parse_message(message)[0]))
+                        parent = commit
+                    notes: dict[str, str] = {}
+                    if tip is not None and tip in self._unsaved_notes and tip in self._note_cache:
+                        notes[tip] = self._note_cache[tip].to_json()  # written back in the same notes commit
+                    for commit, *_ in made:
+                        notes[commit] = self._note_cache[commit].to_json()
+                    prepared = store.prepare_notes(notes)
+                    steps = [(c, f"{op}: {ch.subject}") for c, _, ch, _ in made]
+                    store.update_ref_via(target_ref, steps, tip)
+            except RefRaceError:
+                time.sleep(random.uniform(0, delay))
+                delay = min(delay * 2, 0.05)
+                continue
+            except RefLockedError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(random.uniform(delay / 2, delay))
+                delay = min(delay * 2, 0.05)
+                continue
+            results = [CommitResult(commit, parent, change.tree, subject, op, self._note_cache[commit],
+                                    target_ref) for commit, parent, change, subject in made]
+            try:
+                store.land_notes(prepared, lock_timeout=lock_timeout)
+                self._unsaved_notes.discard(tip or "")
+            except RefUpdateError:
+                pass  # the notes are recomputed on demand; the commits have landed
+            for res in results:
+                if res.commit.startswith("00"):  # about one commit in 256, in any process
+                    self.squash_notes()
+                    store.auto_gc()
+                res.hook_output = self.run_hook("post-commit", op=op, refuse=False)
+            return results
+        else:
+            raise RefUpdateError(
+                f"could not update {head.branch or 'HEAD'}: lost the race to other writers {max_attempts} times"
+            )
+        # HEAD detached, or a branch only libgit2 updates: one commit after the other
+        results = []
+        for build in builds:
+            done = tuple(r.commit for r in results)
+            results.append(self.commit_loop(lambda tip, b=build, done=done: b(tip, done), op=op))
+        return results
+
     def squash_notes(self) -> str | None:
         """Drop the notes history (``Store.squash_notes``): done after about
         one commit in 256, so a plain ``git gc`` never keeps more than a few

@@ -802,7 +802,7 @@ class Refs:
         return name, None
 
     def update(self, name: str, new: str, old: str | None, log_line: bytes | None,
-               log_refs: tuple = (), *, exchange: bool = False) -> None:
+               log_refs: tuple = (), *, exchange: bool = False, via: tuple = ()) -> None:
         """Compare-and-swap ``name`` from ``old`` (None: must not exist) to
         ``new``, appending ``log_line`` (the part after the two ids, made
         by :func:`reflog_tail`) to the reflogs of ``log_refs`` (``name``,
@@ -821,7 +821,12 @@ class Refs:
         a file's data to disk when a rename replaces another file (so that
         a crash cannot leave the ref empty), and an exchange does not, which
         saves ~0.4 ms per update here.  Tract asks for it only for its
-        notes ref, whose notes are derived data it recomputes when missing."""
+        notes ref, whose notes are derived data it recomputes when missing.
+
+        ``via``: ``(id, log_line)`` steps the ref passes through on its way
+        from ``old`` to ``new`` (commits made one on another): the move is
+        still one compare-and-swap, and each reflog gets one line per step
+        and then the last one, as that many updates in a row would write."""
         path = f"{self.git_dir}/{name}"
         lock = path + ".lock"
         if old is None:
@@ -852,7 +857,11 @@ class Refs:
             fd = -1
             if log_line is not None:
                 prev = (old or ZERO).encode()
-                line = b"%s %s %s" % (prev, new.encode(), log_line)
+                line = b""
+                for mid, mid_line in via:
+                    line += b"%s %s %s" % (prev, mid.encode(), mid_line)
+                    prev = mid.encode()
+                line += b"%s %s %s" % (prev, new.encode(), log_line)
                 for ref in log_refs:
                     self._append_log(ref, line)
             if not (exchange and cur is not None and _exchange(lock, path)):

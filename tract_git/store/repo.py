@@ -478,6 +478,17 @@ class Store:
                 return False
             raise _wrap_write_error(e, "config") from None
 
+    def config_values_local(self, prefix: str = "") -> dict[str, str]:
+        """The store's own config values whose key starts with ``prefix``
+        (``section.sub.key``, section and key lowercased; the last value
+        of a key wins), as ``config_items`` gives them, from the parsed
+        file this process keeps (``get_config_local``) when it can be read
+        exactly, without iterating libgit2's config."""
+        vals = self._config_values(True)
+        if vals is None:
+            return dict(self.config_items(prefix))
+        return {k: v for k, v in vals.items() if k.startswith(prefix)}
+
     def config_items(self, prefix: str = "") -> list[tuple[str, str]]:
         out = []
         try:
@@ -1037,6 +1048,40 @@ class Store:
         ``TRACT_LOCK_TIMEOUT`` seconds, then raises ``RefLockedError``."""
         self._locked_write(lambda: self._update_ref(name, new, old, message), [name])
 
+    def updates_at_once(self, name: str) -> bool:
+        """Whether ``update_ref_via`` can move ``name`` through several
+        commits in one compare-and-swap: a plain ref under ``refs/`` that
+        tract writes itself (not HEAD, not a symbolic ref)."""
+        if name == "HEAD" or not _fast_ref_name(name):
+            return False
+        try:
+            v = self.refs.read_raw(name)
+        except OSError:
+            return False
+        return not (v or "").startswith("ref: ")
+
+    def update_ref_via(self, name: str, steps: list[tuple[str, str]], old: str | None) -> None:
+        """``update_ref`` through several commits at once: ``name`` moves
+        from ``old`` to the last of ``steps`` (``(commit, reflog message)``,
+        each commit made on the one before) in one compare-and-swap, so
+        readers see all of them or none, and its reflog (and HEAD's) gets
+        one line per step, as that many ``update_ref`` calls would write.
+        Only for a ref ``updates_at_once`` accepts (``ValueError`` else)."""
+        if not steps:
+            raise ValueError("no commits to move the ref to")
+        if not self.updates_at_once(name):
+            raise ValueError(f"{name} cannot be moved through several commits at once")
+        *via, (new, message) = steps
+
+        def write() -> None:
+            self.flush_staged()
+            try:
+                self._fast_update(name, new, old, message, via=tuple(via))
+            except _SymbolicRef:  # became symbolic meanwhile: as if another writer moved it
+                raise RefRaceError(f"ref {name} became a symbolic ref while updating it") from None
+
+        self._locked_write(write, [name])
+
     def _update_ref_nowait(self, name: str, new: str, old: str | None, message: str) -> None:
         """``update_ref`` that does not wait on a live lock (for callers
         with a retry loop of their own)."""
@@ -1065,10 +1110,11 @@ class Store:
         return _odb.reflog_tail(Sig(sig.name, sig.email, now, _local_offset(now)).line(), message)
 
     def _fast_update(self, name: str, new: str, old: str | None, message: str,
-                     head_name: str = "HEAD") -> None:
+                     head_name: str = "HEAD", via: tuple = ()) -> None:
         """Compare-and-swap of a plain ref with git's lock protocol (see
         :class:`odb.Refs`); HEAD's reflog gets the line too when HEAD
-        points at ``name``, as git does."""
+        points at ``name``, as git does.  ``via``: ``(commit, message)``
+        steps before ``new`` (see ``update_ref_via``)."""
         logs = [name] if self._logs(name) else []
         if head_name and name.startswith("refs/heads/") and \
                 self.refs.read_raw(head_name) == f"ref: {name}" and self._logs(head_name):
@@ -1078,8 +1124,9 @@ class Store:
             # over from a process's second update on (see odb.Refs.update;
             # the first would pay more to load ctypes than it saves)
             exchange = name == NOTES_REF and self._notes_updates > 0
+            steps = tuple((mid, self._log_tail(msg)) for mid, msg in via) if logs else ()
             self.refs.update(name, new, old, self._log_tail(message) if logs else None, tuple(logs),
-                             exchange=exchange)
+                             exchange=exchange, via=steps)
             if name == NOTES_REF:
                 self._notes_updates += 1
         except _odb.RefLocked:
