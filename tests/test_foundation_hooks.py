@@ -84,7 +84,8 @@ def test_failing_commit_msg_writes_nothing(store, cli, refs_of, git):
     r = cli("user", "second", store=store)
     assert (r.code, r.out) == (1, "")
     assert r.err == "error: commit-msg hook refused the append (exit 1): subject must start with ok\n"
-    assert refs_of(store) == before[0]  # refs and notes as before
+    # refs, notes and objects as before: the commit's blob and trees were never written
+    assert state(store, refs_of, git) == before
     r = cli("user", "-m", "ok fine", "second", store=store)
     assert r.code == 0, r.err
 

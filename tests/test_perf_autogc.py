@@ -16,17 +16,16 @@ def packs(store):
 
 
 def test_auto_gc_packs_past_the_threshold(t, git, fsck):
+    for i in range(5):
+        t.user(f"message {i}")
     git(t.path, "config", "gc.autoDetach", "false")
     git(t.path, "config", "gc.autoPackLimit", "1")
     git(t.path, "config", "tract.autoGc", "true")
     t.import_messages([{"role": "user", "content": f"bulk {i}"} for i in range(60)])
     assert len(packs(t.path)) == 1  # one pack is not "too many": nothing done
-    for i in range(5):  # a pack per commit (its objects and its note's)
-        t.user(f"message {i}")
-    assert len(packs(t.path)) == 6
-    assert loose_objects(t.path) == []
+    assert len(loose_objects(t.path)) > 20
     t.import_messages([{"role": "user", "content": f"more {i}"} for i in range(60)])
-    # the import ran git gc --auto: seven packs > gc.autoPackLimit, so all is repacked
+    # the import ran git gc --auto: two packs > gc.autoPackLimit, so all is repacked
     assert len(packs(t.path)) == 1
     assert loose_objects(t.path) == []
     assert len(t.compile().to_openai()) == 125
@@ -48,7 +47,6 @@ def test_auto_gc_off_with_gc_auto_zero(t, git):
     git(t.path, "config", "gc.auto", "0")
     git(t.path, "config", "gc.autoDetach", "false")
     git(t.path, "config", "tract.autoGc", "true")
-    before = (sorted(loose_objects(t.path)), sorted(packs(t.path)))
-    assert len(before[1]) == 1
+    before = sorted(loose_objects(t.path))
     t.repo.store.auto_gc()
-    assert (sorted(loose_objects(t.path)), sorted(packs(t.path))) == before
+    assert sorted(loose_objects(t.path)) == before

@@ -170,19 +170,14 @@ def parse_commit(data: bytes) -> tuple[str, list, bytes, bytes, str]:
 
 # ------------------------------------------------------------------ packs
 class _Pack:
-    def __init__(self, idx_path: str, pack_path: str, idx: bytes | None = None,
-                 pack: bytes | None = None):
-        """A pack on disk, mapped; or, with ``idx`` and ``pack``, one this
-        process has just written, read from those bytes."""
+    def __init__(self, idx_path: str, pack_path: str):
         self.name = os.path.basename(idx_path)
         self.pack_path = pack_path
-        if idx is None:
-            with open(idx_path, "rb") as f:
-                idx = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
-            with open(pack_path, "rb") as f:
-                pack = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
-        self.idx = idx
-        self.pack = pack
+        with open(idx_path, "rb") as f:
+            self.idx = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        with open(pack_path, "rb") as f:
+            self.pack = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        idx = self.idx
         if idx[:8] != b"\xfftOc\x00\x00\x00\x02":
             raise ValueError(f"unsupported pack index {idx_path}")
         self.fanout = struct.unpack_from(">256I", idx, 8)
@@ -308,7 +303,6 @@ class ObjectDB:
         self._packs: list[_Pack] | None = None
         self._pack_names: set = set()
         self._bases: dict = {}  # (pack name, offset) -> (type, data), a few resolved delta bases
-        self._unmergeable: set = set()  # names of packs merge_small_packs found deltas in
 
     def refresh(self) -> None:
         """Forget the pack list (after a repack): re-read on next use."""
@@ -394,150 +388,6 @@ class ObjectDB:
             if len(bases) >= 64:
                 del bases[next(iter(bases))]
             bases[key] = (kind, data)
-
-    # ------------------------------------------------------ small packs
-    def write_pack(self, objects: list) -> None:
-        """Write ``objects`` ([(raw id, type name, data)], no two the same)
-        as one pack with its index: two files where loose objects would be
-        one each.  A commit with its trees, blob and token note is nine
-        objects, and creating files spread over ``objects/xx/`` was most of
-        an append's cost (docs/performance.md).  Objects are stored whole
-        (no deltas), so packs made this way can be merged by copying their
-        records (:meth:`merge_small_packs`); ``git gc`` deltifies them as
-        it does loose objects.  The pack is renamed into place before its
-        index, as git does: readers see the objects all at once."""
-        recs = []
-        index = []
-        off = 12
-        for raw, kind, data in objects:
-            n = len(data)
-            rec = _pack_head(_TYPE_NUMBERS[kind], n) + _zstream(data)
-            index.append((raw, zlib.crc32(rec), off))
-            recs.append(rec)
-            off += len(rec)
-        body = b"".join([b"PACK" + struct.pack(">II", 2, len(recs))] + recs)
-        self._install(body, index)
-
-    def _install(self, body: bytes, index: list) -> _Pack:
-        sha = hashlib.sha1(body).digest()
-        pack = body + sha
-        idx = _index_bytes(index, sha)
-        pack_dir = f"{self.objects}/pack"
-        name = f"pack-{sha.hex()}"
-        global _TMP_SEQ
-        _TMP_SEQ += 1
-        done = []
-        try:
-            for suffix, data in ((".pack", pack), (".idx", idx)):
-                tmp = f"{pack_dir}/tmp_{suffix[1:]}_{os.getpid()}_{_TMP_SEQ}"
-                try:
-                    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o444)
-                except FileNotFoundError:
-                    os.makedirs(pack_dir, exist_ok=True)
-                    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o444)
-                done.append(tmp)
-                try:
-                    _write_all(fd, data)
-                finally:
-                    os.close(fd)
-                os.rename(tmp, f"{pack_dir}/{name}{suffix}")
-                done[-1] = ""
-        finally:
-            for tmp in done:
-                if tmp:
-                    try:
-                        os.unlink(tmp)
-                    except OSError:
-                        pass
-        if len(pack) <= 65536:  # a commit's pack: read from the bytes at hand
-            p = _Pack(f"{pack_dir}/{name}.idx", f"{pack_dir}/{name}.pack", idx, pack)
-        else:  # a merged one: mapped, not kept in this process's memory
-            p = _Pack(f"{pack_dir}/{name}.idx", f"{pack_dir}/{name}.pack")
-        if self._packs is not None:
-            packs = [q for q in self._packs if q.name != p.name]
-            packs.append(p)
-            packs.sort(key=lambda q: -q.n)
-            self._packs = packs
-        return p
-
-    def merge_small_packs(self) -> int:
-        """Merge packs of whole objects (as :meth:`write_pack` makes them)
-        so that their number stays small: packs are grouped in tiers by
-        object count (each eight times the last), and once a tier holds
-        eight, it is merged, with every smaller pack, into one: an object
-        is copied about once per tier (four times by 10,000 commits), and
-        there are at most seven packs per tier.  Records are
-        copied as they are (same CRCs; duplicates dropped).  A pack with a
-        delta, a ``.keep``, ``.mtimes`` (git's cruft pack), ``.promisor`` or
-        ``.bitmap`` file, or over 1M objects is left alone: those are
-        git's.  Returns the number of packs merged (0: nothing to do)."""
-        pack_dir = f"{self.objects}/pack"
-        try:
-            files = set(os.listdir(pack_dir))
-        except OSError:
-            return 0
-        skip = self._unmergeable
-        cands = []
-        for p in self._load_packs():
-            base = p.name[:-4]
-            if p.n >= 1 << 20 or p.name in skip or any(
-                    base + ext in files for ext in (".keep", ".mtimes", ".promisor", ".bitmap")):
-                continue
-            cands.append(p)
-        tiers: dict = {}
-        for p in cands:
-            tiers.setdefault(p.n.bit_length() // 3, []).append(p)
-        full = [t for t, ps in tiers.items() if len(ps) >= MERGE_FAN_IN]
-        if not full:
-            return 0
-        top = max(full)
-        group = [p for t, ps in tiers.items() if t <= top for p in ps]
-        recs = []
-        index = []
-        seen = set()
-        off = 12
-        for p in group:
-            n, idx, buf = p.n, p.idx, p.pack
-            shas = idx[p.sha_at:p.sha_at + 20 * n]
-            crcs = struct.unpack_from(f">{n}I", idx, p.sha_at + 20 * n)
-            offs = [p._offset(i) for i in range(n)]
-            order = sorted(range(n), key=offs.__getitem__)
-            end = len(buf) - 20
-            ok = True
-            mine = []
-            for j, i in enumerate(order):
-                start = offs[i]
-                if not 1 <= (buf[start] >> 4) & 7 <= 4:  # a delta: git's pack
-                    ok = False
-                    break
-                stop = offs[order[j + 1]] if j + 1 < n else end
-                mine.append((shas[20 * i:20 * i + 20], crcs[i], start, stop))
-            if not ok:
-                skip.add(p.name)
-                continue
-            for raw, crc, start, stop in mine:
-                if raw in seen:
-                    continue
-                seen.add(raw)
-                index.append((raw, crc, off))
-                recs.append(buf[start:stop])
-                off += stop - start
-        if not recs:
-            return 0
-        body = b"".join([b"PACK" + struct.pack(">II", 2, len(recs))] + recs)
-        new = self._install(body, index)
-        merged = [p for p in group if p.name not in skip and p.name != new.name]
-        for p in merged:
-            base = p.pack_path[:-5]
-            for ext in (".idx", ".pack", ".rev"):
-                try:
-                    os.unlink(base + ext)
-                except FileNotFoundError:
-                    pass
-        gone = {p.name for p in merged}
-        if self._packs is not None:
-            self._packs = [q for q in self._packs if q.name not in gone]
-        return len(merged)
 
     # ------------------------------------------------------------ reads
     def read_raw(self, raw: bytes) -> tuple[bytes, bytes]:
@@ -645,11 +495,6 @@ class ObjectDB:
         return raw
 
 
-_TMP_SEQ = 0  # temporary pack file names: pid and this counter
-#: packs per tier before ObjectDB.merge_small_packs merges them
-MERGE_FAN_IN = 8
-
-
 def _pack_head(kind: int, size: int) -> bytes:
     """A pack record's header: type and size, 4 bits then 7 per byte."""
     c = (kind << 4) | (size & 0x0F)
@@ -661,15 +506,6 @@ def _pack_head(kind: int, size: int) -> bytes:
         size >>= 7
     out.append(c)
     return bytes(out)
-
-
-def _zstream(data: bytes) -> bytes:
-    """A pack record's zlib stream: stored whole under 16 KB, as loose
-    objects are (see :func:`deflate`), else level 1."""
-    n = len(data)
-    if n < STORE_BELOW:
-        return _STORED_HEAD(b"\x78\x01", 1, n, n ^ 0xFFFF) + data + _ADLER(zlib.adler32(data))
-    return zlib.compress(data, 1)
 
 
 def _index_bytes(index: list, pack_sha: bytes) -> bytes:
