@@ -455,13 +455,16 @@ class ObjectDB:
     def write(self, kind: bytes, data: bytes, *, surely_new: bool = False) -> bytes:
         """Write a loose object (unless it exists); returns its raw id.
 
-        As git does: a ``tmp_obj_*`` file in ``objects/`` renamed into
-        place, so a crash never leaves a half-written object where readers
-        (or ``git fsck``) look.  ``surely_new`` (a commit: it names its
-        parent and the time) skips looking for a loose copy first; a copy
-        there would be replaced by the same bytes.  (Creating the file unnamed with
-        ``O_TMPFILE`` and naming it with ``linkat`` measured no faster
-        here.)"""
+        As git does: a ``tmp_obj_*`` file in the object's own directory
+        (``objects/xx/``) renamed into place, so a crash never leaves a
+        half-written object where readers (or ``git fsck``) look; a rename
+        within one directory measured ~27 us against ~44 us from
+        ``objects/`` (nine objects an append).  ``git prune`` removes a
+        ``tmp_obj_`` file a crash left.  ``surely_new`` (a commit: it names
+        its parent and the time) skips looking for a loose copy first; a
+        copy there would be replaced by the same bytes.  (Creating the file
+        unnamed with ``O_TMPFILE`` and naming it with ``linkat`` measured no
+        faster here.)"""
         head = b"%s %d\0" % (kind, len(data))
         h = hashlib.sha1(head)
         h.update(data)
@@ -474,18 +477,18 @@ class ObjectDB:
         if self._in_packs(raw):
             return raw
         z = deflate(head, data)
-        tmp = f"{self.objects}/tmp_obj_{os.getpid()}_{hx[:12]}"
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o444)
+        tmp = f"{d}/tmp_obj_{os.getpid()}_{hx[:12]}"
         try:
-            _write_all(fd, z)
-        finally:
-            os.close(fd)
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o444)
+        except FileNotFoundError:
+            os.makedirs(d, exist_ok=True)
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o444)
         try:
             try:
-                os.rename(tmp, path)
-            except FileNotFoundError:
-                os.makedirs(d, exist_ok=True)
-                os.rename(tmp, path)
+                _write_all(fd, z)
+            finally:
+                os.close(fd)
+            os.rename(tmp, path)
         except BaseException:
             try:
                 os.unlink(tmp)
