@@ -131,7 +131,7 @@ def _logs(path):
     return out
 
 
-@pytest.mark.parametrize("mode", [None, "always", "true", "false"])
+@pytest.mark.parametrize("mode", [None, "always", "true", "false", "2", "0", ""])
 @pytest.mark.parametrize("main_log,head_log", [(False, False), (True, False), (False, True), (True, True)])
 def test_reflogs_appended_to_exactly_where_git_appends(mode, main_log, head_log, tmp_path):
     a, b, c1, c2 = _repo_pair(tmp_path, mode, main_log, head_log)
@@ -198,10 +198,46 @@ def test_branch_clash_through_the_cli(cli, git, store_path):
 
 def test_empty_directory_left_by_a_deleted_ref_does_not_block_a_ref(tmp_path):
     a, b, c1, c2 = _repo_pair(tmp_path, "always", True, True)
-    os.makedirs(os.path.join(b, "refs", "heads", "gone", "deeper"))
+    for path in (a, b):
+        os.makedirs(os.path.join(path, "refs", "heads", "gone", "deeper"))
+        os.makedirs(os.path.join(path, "logs", "refs", "heads", "gone", "deeper"))
+    _git(a, "update-ref", "-m", "branch", "refs/heads/gone", c2)
     Store(b).update_ref("refs/heads/gone", c2, None, "branch")
     assert _git(b, "rev-parse", "gone").stdout.decode().strip() == c2
+    assert _logs(b) == _logs(a)
     _git(b, "fsck", "--strict")
+
+
+def test_a_ref_move_takes_any_identity_as_git_does(tmp_path, monkeypatch):
+    """Only a commit refuses a name git refuses; a reflog line takes it
+    cleaned, even empty, as `git update-ref` does."""
+    a, b, c1, c2 = _repo_pair(tmp_path, "always", True, True)
+    monkeypatch.setenv("GIT_COMMITTER_NAME", "...")
+    monkeypatch.setenv("GIT_COMMITTER_EMAIL", " <odd@example.com> ")
+    _git(a, "update-ref", "-m", "moved", "refs/heads/main", c2, c1)
+    Store(b).update_ref("refs/heads/main", c2, c1, "moved")
+
+    def idents(path):
+        with open(os.path.join(path, "logs", "refs", "heads", "main"), "rb") as f:
+            return [ln.split(b" ", 2)[2].rsplit(b">", 1)[0] + b">" for ln in f.read().splitlines()]
+
+    assert idents(b) == idents(a) == [b" <odd@example.com>"]
+    with pytest.raises(ConfigError) as e:
+        Store(b).create_commit(_git(b, "rev-parse", "main^{tree}").stdout.decode().strip(), [c2], "m\n")
+    assert str(e.value) == "name consists only of disallowed characters: ..."
+
+
+def test_a_temporary_file_left_by_a_killed_writer_does_not_block_the_object(tmp_path):
+    path = str(tmp_path / "r.git")
+    subprocess.run(["git", "init", "-q", "--bare", path], check=True)
+    data = b"the same content again\n"
+    oid = _git(path, "hash-object", "--stdin", input=data).stdout.decode().strip()
+    d = os.path.join(path, "objects", oid[:2])
+    os.makedirs(d)
+    with open(os.path.join(d, f"tmp_obj_{os.getpid()}_{oid[:12]}"), "wb") as f:
+        f.write(b"half")  # what a killed process with this pid left
+    assert odb.ObjectDB(path).write(b"blob", data).hex() == oid
+    assert _git(path, "cat-file", "blob", oid).stdout == data
 
 
 # ------------------------------------------------------------------ packs

@@ -584,7 +584,10 @@ class Repo:
                         notes[commit] = self._note_cache[commit].to_json()
                     prepared = store.prepare_notes(notes)
                     steps = [(c, f"{op}: {ch.subject}") for c, _, ch, _ in made]
-                    store.update_ref_via(target_ref, steps, tip)
+                    try:
+                        store.update_ref_via(target_ref, steps, tip)
+                    except ValueError:  # no longer movable at once (made symbolic meanwhile)
+                        raise RefRaceError(f"{target_ref} changed while updating it") from None
             except RefRaceError:
                 time.sleep(random.uniform(0, delay))
                 delay = min(delay * 2, 0.05)

@@ -478,11 +478,15 @@ class ObjectDB:
             return raw
         z = deflate(head, data)
         tmp = f"{d}/tmp_obj_{os.getpid()}_{hx[:12]}"
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
         try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o444)
+            fd = os.open(tmp, flags, 0o444)
         except FileNotFoundError:
             os.makedirs(d, exist_ok=True)
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o444)
+            fd = os.open(tmp, flags, 0o444)
+        except FileExistsError:  # left by a killed process whose pid came round again
+            tmp = f"{d}/tmp_obj_{os.urandom(8).hex()}"
+            fd = os.open(tmp, flags, 0o444)
         try:
             try:
                 _write_all(fd, z)
@@ -737,6 +741,13 @@ class Refs:
                     raise RefConflict(f"'{rel}' exists; cannot create '{name}'")
             for root, _dirs, _files in os.walk(d, topdown=False):
                 os.rmdir(root)  # empty directories left by deleted refs, as git removes them
+        logs = f"{self.git_dir}/logs/{name}"
+        if os.path.isdir(logs):  # and their reflogs' (a directory with logs in it stays: an error later)
+            for root, _dirs, _files in os.walk(logs, topdown=False):
+                try:
+                    os.rmdir(root)
+                except OSError:
+                    break
 
     def _append_log(self, ref: str, line: bytes) -> None:
         path = f"{self.git_dir}/logs/{ref}"

@@ -97,14 +97,26 @@ class Sig:
         return _odb.ident_line(self.name, self.email, self.time, self.offset)
 
 
+def _git_bool(v: str) -> bool:
+    """A config value as git reads a boolean: true/yes/on or a non-zero
+    number; false/no/off, empty or 0 (anything else: false)."""
+    v = v.strip().lower()
+    if v in ("true", "yes", "on"):
+        return True
+    try:
+        return int(v, 0) != 0
+    except ValueError:
+        return False
+
+
 def _clean_sig(name: str, email: str) -> tuple[str, str]:
     """Name and email as git writes them (see ``odb.clean_ident``); an
     empty name is refused, as git does."""
     n, m = _odb.clean_ident(name), _odb.clean_ident(email)
     if not n:
-        if name.strip():
-            raise ConfigError(f"name consists only of disallowed characters: {name.strip()}",
-                              hints=_IDENT_HINTS)
+        if name:
+            raise ConfigError("name consists only of disallowed characters: "
+                              + name.replace("\n", " "), hints=_IDENT_HINTS)
         raise ConfigError(f"empty ident name (for <{m}>) not allowed", hints=_IDENT_HINTS)
     return n, m
 
@@ -835,7 +847,11 @@ class Store:
             committer_time=c.commit_time,
         )
 
-    def _signature(self, kind: str) -> Sig:
+    def _signature(self, kind: str, strict: bool = True) -> Sig:
+        """The author or committer of a commit made now (git's
+        environment variables, then user.name/user.email).  ``strict``:
+        refuse a name git would refuse for a commit (a reflog line, like
+        git's, takes it as cleaned, even empty)."""
         env = os.environ
         name = env.get(f"GIT_{kind}_NAME")
         email = env.get(f"GIT_{kind}_EMAIL")
@@ -849,7 +865,10 @@ class Store:
                 cached = self._sig_cache = (key, n, m)
             name = name if name is not None else cached[1]
             email = email if email is not None else cached[2]
-        name, email = _clean_sig(name, email)
+        if strict:
+            name, email = _clean_sig(name, email)
+        else:
+            name, email = _odb.clean_ident(name), _odb.clean_ident(email)
         date = env.get(f"GIT_{kind}_DATE")
         if date:
             t, off = _parse_git_date(date)
@@ -1093,11 +1112,11 @@ class Store:
         ``core.logAllRefUpdates`` allows creating it (``always``; or
         ``true``, the default outside bare repositories, for HEAD and
         branch, remote and notes refs), otherwise only when the log exists."""
-        mode = (self.get_config("core.logAllRefUpdates") or "").lower()
-        if mode == "always":
+        mode = self.get_config("core.logAllRefUpdates")
+        if mode is not None and mode.lower() == "always":
             return True
-        default = mode in ("true", "yes", "on", "1") or (
-            mode == "" and (self.get_config("core.bare") or "").lower() != "true")
+        default = _git_bool(mode) if mode is not None else \
+            not _git_bool(self.get_config("core.bare") or "false")
         if default and (ref == "HEAD" or ref.startswith(("refs/heads/", "refs/remotes/", "refs/notes/"))):
             return True
         return os.path.isfile(os.path.join(self.path, "logs", ref))
@@ -1106,7 +1125,7 @@ class Store:
         """A reflog line's identity and message: the committer, at the time
         of now (as git does: reflog retention is about when a ref moved,
         whatever date the commit carries)."""
-        sig = self._signature("COMMITTER")
+        sig = self._signature("COMMITTER", strict=False)
         now = int(time.time())
         return _odb.reflog_tail(Sig(sig.name, sig.email, now, _local_offset(now)).line(), message)
 
