@@ -291,3 +291,45 @@ def test_delta_chain_deeper_than_the_recursion_limit(tmp_path):
     db = odb.ObjectDB(path)
     for oid in deepest:
         assert db.read(oid) == (b"blob", _git(path, "cat-file", "blob", oid).stdout)
+
+
+def _pair_with_object(tmp_path, data):
+    """Two identical repositories holding ``data`` as an unreachable loose
+    blob, dated a year ago."""
+    a = str(tmp_path / "git.git")
+    subprocess.run(["git", "init", "-q", "--bare", a], check=True)
+    oid = _git(a, "hash-object", "-w", "--stdin", input=data).stdout.decode().strip()
+    old = 1_600_000_000
+    os.utime(os.path.join(a, "objects", oid[:2], oid[2:]), (old, old))
+    b = str(tmp_path / "tract.git")
+    shutil.copytree(a, b, symlinks=True)
+    os.utime(os.path.join(b, "objects", oid[:2], oid[2:]), (old, old))
+    return a, b, oid, old
+
+
+def test_writing_an_object_that_exists_freshens_it_as_git_does(tmp_path):
+    data = b"written again\n"
+    a, b, oid, old = _pair_with_object(tmp_path, data)
+    _git(a, "hash-object", "-w", "--stdin", input=data)
+    odb.ObjectDB(b).write(b"blob", data)
+    for path in (a, b):
+        assert os.stat(os.path.join(path, "objects", oid[:2], oid[2:])).st_mtime > old
+    # so a gc pruning what is older than a day keeps it in both
+    for path in (a, b):
+        _git(path, "prune", "--expire=1.day.ago")
+        assert _git(path, "cat-file", "-e", oid, check=False).returncode == 0
+
+
+def test_an_object_only_in_a_cruft_pack_is_written_loose_as_git_does(tmp_path):
+    data = b"unreachable, then wanted again\n"
+    a, b, oid, old = _pair_with_object(tmp_path, data)
+    for path in (a, b):  # the unreachable object goes into a cruft pack
+        os.utime(os.path.join(path, "objects", oid[:2], oid[2:]), None)
+        _git(path, "-c", "gc.cruftPacks=true", "gc", "--prune=1.day.ago", "-q")
+        assert [f for f in os.listdir(os.path.join(path, "objects", "pack")) if f.endswith(".mtimes")]
+        assert not os.path.exists(os.path.join(path, "objects", oid[:2], oid[2:]))
+    _git(a, "hash-object", "-w", "--stdin", input=data)
+    odb.ObjectDB(b).write(b"blob", data)
+    for path in (a, b):
+        assert os.path.exists(os.path.join(path, "objects", oid[:2], oid[2:]))
+        assert _git(path, "cat-file", "blob", oid).stdout == data

@@ -303,6 +303,7 @@ class ObjectDB:
         self._packs: list[_Pack] | None = None
         self._pack_names: set = set()
         self._bases: dict = {}  # (pack name, offset) -> (type, data), a few resolved delta bases
+        self._fresh: dict = {}  # pack name -> freshened (True) or a cruft pack (False)
 
     def refresh(self) -> None:
         """Forget the pack list (after a repack): re-read on next use."""
@@ -433,6 +434,39 @@ class ObjectDB:
             return True
         return self._in_packs(raw, relist=True)
 
+    def _freshen_packed(self, raw: bytes) -> bool:
+        """Whether a pack still on disk holds ``raw``; if so its mtime is
+        brought to now (once per pack and process), as git does before
+        skipping a write: a ``git gc --prune`` running meanwhile then keeps
+        it, though nothing refers to the object until our ref moves.  An
+        object only in a cruft pack (``.mtimes``: unreachable objects with
+        their own ages) counts as absent, so that it is written loose, as
+        git does."""
+        packs = self._packs if self._packs is not None else self._load_packs()
+        for attempt in (0, 1):
+            for p in packs:
+                if p.find(raw) is None:
+                    continue
+                state = self._fresh.get(p.name)
+                if state is None:
+                    if os.path.exists(p.pack_path[:-5] + ".mtimes"):
+                        state = False
+                    else:
+                        try:
+                            os.utime(p.pack_path)
+                            state = True
+                        except FileNotFoundError:
+                            break  # deleted since it was listed: list again
+                        except OSError:
+                            state = False
+                    self._fresh[p.name] = state
+                if state:
+                    return True
+            else:
+                return False
+            packs = self._load_packs()
+        return False
+
     def _in_packs(self, raw: bytes, relist: bool = False) -> bool:
         """Whether a pack that is still on disk holds ``raw``.  A pack this
         process mapped may since have been deleted (``git gc`` repacked,
@@ -472,9 +506,15 @@ class ObjectDB:
         hx = raw.hex()
         d = f"{self.objects}/{hx[:2]}"
         path = f"{d}/{hx[2:]}"
-        if not surely_new and os.path.exists(path):
-            return raw
-        if self._in_packs(raw):
+        if not surely_new:
+            try:
+                os.utime(path)  # there already: freshened, as git does (see _freshen_packed)
+                return raw
+            except FileNotFoundError:
+                pass
+            except OSError:  # there, but not ours to touch
+                return raw
+        if self._freshen_packed(raw):
             return raw
         z = deflate(head, data)
         tmp = f"{d}/tmp_obj_{os.getpid()}_{hx[:12]}"
