@@ -506,11 +506,11 @@ class ObjectDB:
         hx = raw.hex()
         d = f"{self.objects}/{hx[:2]}"
         path = f"{d}/{hx[2:]}"
-        if not surely_new:
+        if not surely_new and os.path.exists(path):  # (a stat: cheaper than a failed utime)
             try:
                 os.utime(path)  # there already: freshened, as git does (see _freshen_packed)
                 return raw
-            except FileNotFoundError:
+            except FileNotFoundError:  # pruned meanwhile: written again below
                 pass
             except OSError:  # there, but not ours to touch
                 return raw
