@@ -141,7 +141,7 @@ def _rewrite_entry(repo: Repo, ref: str, make, *, op: str, subject_fn,
         raise NothingToDoError(subject_fn(old, new, nothing=True))
     data = codec.encode(new)
     repo.run_hook("pre-commit", stdin=_hook_input([data]), op=op)
-    blob = repo.store.write_blob(data)
+    blob = repo.store.blob_id(data)  # written by build(), with the commit (Store.batch)
     new_tokens = 0 if new.skipped else repo.counter.count_entry(new, blob)
     eid = item0.id
     subject = message or subject_fn(old, new, nothing=False)
@@ -169,6 +169,8 @@ def _rewrite_entry(repo: Repo, ref: str, make, *, op: str, subject_fn,
             repo.run_hook("pre-commit", stdin=_hook_input([data2]), op=op)
             new_blob = store.write_blob(data2)
             tokens = 0 if again.skipped else repo.counter.count_entry(again, new_blob)
+        else:
+            store.write_blob(data)
         tree = store.build_tree(c.tree, {item.name: new_blob})
         pn = repo.note(tip)  # type: ignore[arg-type]
         return Change(tree, subject, "", [("Tract-Entry", eid)] + list(extra_trailers or []),
