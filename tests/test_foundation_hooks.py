@@ -99,6 +99,17 @@ def test_failing_commit_msg_on_an_edit_writes_nothing(store, cli, refs_of, git):
     assert state(store, refs_of, git) == before  # not even the new blob
 
 
+def test_failing_commit_msg_on_a_compress_writes_nothing(store, cli, refs_of, git):
+    for i in range(4):
+        assert cli("user", f"ok message {i}", store=store).code == 0
+    hook(store, "commit-msg", 'grep -q "^ok" "$1" || { echo "subject must start with ok" >&2; exit 1; }\n')
+    before = state(store, refs_of, git)
+    r = cli("compress", "0..2", "--summary", "a summary nobody had written before", store=store)
+    assert (r.code, r.out) == (1, "")
+    assert r.err.startswith("error: commit-msg hook refused the compress (exit 1)"), r.err
+    assert state(store, refs_of, git) == before  # not even the summary's blob
+
+
 def test_post_commit_runs_after_and_cannot_refuse(store, cli, git):
     log = os.path.join(store, "post.log")
     hook(store, "post-commit", f'git --git-dir "$GIT_DIR" log -1 --format="%s" >> "{log}"\nexit 5\n')

@@ -126,7 +126,8 @@ def spawn(repo: Repo, agent: str, *, from_rev: str | None = None, inherit: str =
     origin_tree = store.commit(origin).tree
     by = head.branch or repo.head_ref
     task_entry = Entry(role="user", content=task).validated() if task is not None else None
-    blob = store.write_blob(codec.encode(task_entry)) if task_entry else None
+    task_data = codec.encode(task_entry) if task_entry else b""
+    blob = store.blob_id(task_data) if task_entry else None  # written by build(), with the commit
     child = repo.for_agent(agent)
     branch = ref(agent, "heads/main")
     subject = message or f"spawn {agent} from {origin[:7]}" + (f": {_commit.describe(task_entry)}"
@@ -146,6 +147,7 @@ def spawn(repo: Repo, agent: str, *, from_rev: str | None = None, inherit: str =
         if task_entry is not None:
             last = store.last_item(tree)
             key = keys.after(last.key if last else None)
+            store.write_blob(task_data)
             eid = repo.new_entry_id(origin, key, blob, agent)
             ids[:] = [eid]
             tree = store.build_tree(tree, {f"{key}-{eid}-user": blob})

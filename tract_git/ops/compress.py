@@ -484,7 +484,7 @@ def compress(repo: Repo, range_spec: str | None = None, *, keep_last: int | None
     sum_key = ""
     if sum_entry is not None:
         repo.run_hook("pre-commit", stdin=sum_data + b"\n", op="compress")
-        sum_blob = repo.store.write_blob(sum_data)
+        sum_blob = repo.store.blob_id(sum_data)  # written by build(), with the commit
         sum_key = combined[0].item.key
     # provenance of summaries folded in
     chain = []
@@ -541,6 +541,7 @@ def compress(repo: Repo, range_spec: str | None = None, *, keep_last: int | None
         changes: dict[str, str | None] = {n: None for n in removed_names}
         trailers = list(base_trailers)
         if sum_entry is not None:
+            store.write_blob(sum_data)
             sid = repo.new_entry_id(tip, sum_key, sum_blob, "compress")
             sname = _item_name(sum_key, sid, sum_entry.role)
             changes[sname] = sum_blob
