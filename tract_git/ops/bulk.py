@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import json
 import os
-import random
 import time
 from dataclasses import dataclass, field
 
@@ -35,7 +34,7 @@ from ..store.repo import MSG_DIR, NOTES_REF, RefLockedError, RefRaceError, note_
 from ..store.trailers import format_message
 from . import commit as _commit
 from . import opstate
-from .repo import Repo, TokenNote
+from .repo import Repo, TokenNote, back_off
 
 
 @dataclass
@@ -137,15 +136,8 @@ def append_many(repo: Repo, entries: list[Entry], *, op: str = "append",
                 store.update_head_detached(commits[-1], tip, log)  # type: ignore[arg-type]
             else:
                 store.update_ref(target_ref, commits[-1], tip, log)  # type: ignore[arg-type]
-        except RefRaceError:
-            time.sleep(random.uniform(0, delay))
-            delay = min(delay * 2, 0.05)
-            continue
-        except RefLockedError:
-            if time.monotonic() > lock_deadline:
-                raise
-            time.sleep(random.uniform(delay / 2, delay))
-            delay = min(delay * 2, 0.05)
+        except (RefRaceError, RefLockedError) as e:
+            delay = back_off(e, delay, lock_deadline)
             continue
         _land_notes(store, commits, note_data, notes_commit, notes_parent)
         repo._note_cache[commits[-1]] = notes[-1]

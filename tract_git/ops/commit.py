@@ -78,7 +78,7 @@ def _prepare(repo: Repo, entries: list[Entry], *, message: str | None = None,
     entries = [e.validated() for e in entries]
     encoded = [codec.encode(e) for e in entries]
     repo.run_hook("pre-commit", stdin=_hook_input(encoded), op=op)
-    # the blobs are written by build(), with the commit: in the same pack
+    # the blobs are written by build(), with the commit (Store.batch)
     blobs = [repo.store.blob_id(b) for b in encoded]
     tokens = [repo.counter.count_entry(e, b) for e, b in zip(entries, blobs)]
     if message:

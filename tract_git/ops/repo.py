@@ -141,6 +141,22 @@ class CommitResult:
         }
 
 
+def back_off(err: Exception, delay: float, deadline: float) -> float:
+    """Wait before trying a compare-and-swap again after ``err``: another
+    writer moved the ref first (``RefRaceError``: a random wait up to
+    ``delay``), or holds its lock (``RefLockedError``: re-raised once past
+    ``deadline``).  Returns the next delay (doubled, at most 50 ms)."""
+    import random  # lazily: read-only commands never need it
+
+    if isinstance(err, RefLockedError):
+        if time.monotonic() > deadline:
+            raise err
+        time.sleep(random.uniform(delay / 2, delay))
+    else:
+        time.sleep(random.uniform(0, delay))
+    return min(delay * 2, 0.05)
+
+
 class Repo:
     """An open store with the state operations share.
 
@@ -434,8 +450,6 @@ class Repo:
         whose note ``compute_note`` derives without reading the context
         (a spawn): the next commit made on it in this process writes it.
         """
-        import random  # lazily: read-only commands never need it
-
         from . import opstate
 
         store = self.store
@@ -455,21 +469,13 @@ class Repo:
             if attempt == 0 and not stopped_op_ok:
                 opstate.require_none_on(self, None if detached else target_ref)
             try:
-                with store.batch():  # the commit's objects and its note's: one pack
+                with store.batch():  # nothing written unless the ref moves
                     landed = self._land(store, build, tip, target_ref, detached, op, reflog,
                                         message_hook, msg_cache, write_note)
-            except RefRaceError:
-                time.sleep(random.uniform(0, delay))
-                delay = min(delay * 2, 0.05)
-                continue
-            except RefLockedError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(random.uniform(delay / 2, delay))
-                delay = min(delay * 2, 0.05)
+            except (RefRaceError, RefLockedError) as e:
+                delay = back_off(e, delay, deadline)
                 continue
             commit, parents, change, subject, note, prepared = landed
-            self._note_cache[commit] = note
             if prepared is not None:
                 try:
                     store.land_notes(prepared, lock_timeout=lock_timeout)
@@ -495,30 +501,43 @@ class Repo:
         ``write_note`` is false), move the ref.  RefRaceError or
         RefLockedError when another writer was first."""
         change = build(tip)
-        parents = change.parents if change.parents is not None else ([tip] if tip else [])
-        message = format_message(change.subject, change.body,
-                                 [("Tract-Op", op)] + list(change.trailers))
-        if message_hook:
-            if message not in msg_cache:
-                msg_cache[message] = self.check_message_hook(message, op)
-            message = msg_cache[message]
-        subject = parse_message(message)[0]  # as the commit-msg hook left it
-        commit = store.create_commit(change.tree, parents, message)
-        note = self._make_note(commit, parents[0] if parents else None, change)
-        prepared = None
-        if write_note:
-            notes = {commit: note.to_json()}
-            pnote = self._note_cache.get(parents[0]) \
-                if parents and parents[0] in self._unsaved_notes else None
-            if pnote is not None:  # written back in the same notes commit
-                notes[parents[0]] = pnote.to_json()
-            prepared = store.prepare_notes(notes)
+        commit, parents, subject = self._commit_for(change, tip, op, message_hook, msg_cache)
+        parent = parents[0] if parents else None
+        note = self._note_cache[commit] = self._make_note(commit, parent, change)
+        prepared = store.prepare_notes(self._notes_to_write(parent, [commit])) if write_note else None
         log = reflog or f"{op}: {change.subject}"
         if detached:
             store.update_head_detached(commit, tip, log, self.head_ref)
         else:
             store.update_ref(target_ref, commit, tip, log)
         return commit, parents, change, subject, note, prepared
+
+    def _commit_for(self, change: Change, parent: str | None, op: str, message_hook: bool,
+                    msg_cache: dict) -> tuple[str, list, str]:
+        """The commit of ``change`` made on ``parent`` (unless the change
+        names its parents), its message through the ``commit-msg`` hook
+        (asked once per message): (commit, parents, subject as the hook
+        left it)."""
+        parents = change.parents if change.parents is not None else ([parent] if parent else [])
+        message = format_message(change.subject, change.body,
+                                 [("Tract-Op", op)] + list(change.trailers))
+        if message_hook:
+            if message not in msg_cache:
+                msg_cache[message] = self.check_message_hook(message, op)
+            message = msg_cache[message]
+        commit = self.store.create_commit(change.tree, parents, message)
+        return commit, parents, parse_message(message)[0]
+
+    def _notes_to_write(self, parent: str | None, commits: list[str]) -> dict[str, str]:
+        """The token notes of ``commits`` (made already, in the note
+        cache), with ``parent``'s when it was left unwritten (a spawn's):
+        all go into one notes commit."""
+        notes: dict[str, str] = {}
+        if parent is not None and parent in self._unsaved_notes and parent in self._note_cache:
+            notes[parent] = self._note_cache[parent].to_json()
+        for c in commits:
+            notes[c] = self._note_cache[c].to_json()
+        return notes
 
     def can_chain(self) -> bool:
         """Whether ``commit_chain`` may land commits together here: HEAD
@@ -542,8 +561,6 @@ class Repo:
         writer moved the branch first.  Where the branch cannot be moved
         that way (``can_chain``), the commits land one by one through
         ``commit_loop``."""
-        import random  # lazily: read-only commands never need it
-
         from . import opstate
 
         store = self.store
@@ -561,42 +578,23 @@ class Repo:
                 opstate.require_none_on(self, target_ref)
             made: list[tuple[str, str | None, Change, str]] = []  # commit, parent, change, subject
             try:
-                with store.batch():  # all the commits' objects and their notes': one pack
+                with store.batch():  # nothing written unless the branch moves
                     parent = tip
                     for build in builds:
                         change = build(parent, tuple(c for c, *_ in made))
-                        parents = change.parents if change.parents is not None else \
-                            ([parent] if parent else [])
-                        message = format_message(change.subject, change.body,
-                                                 [("Tract-Op", op)] + list(change.trailers))
-                        if message not in msg_cache:
-                            msg_cache[message] = self.check_message_hook(message, op)
-                        message = msg_cache[message]
-                        commit = store.create_commit(change.tree, parents, message)
+                        commit, _, subject = self._commit_for(change, parent, op, True, msg_cache)
                         # its note now: the next build reads it (the running totals)
                         self._note_cache[commit] = self._make_note(commit, parent, change)
-                        made.append((commit, parent, change, parse_message(message)[0]))
+                        made.append((commit, parent, change, subject))
                         parent = commit
-                    notes: dict[str, str] = {}
-                    if tip is not None and tip in self._unsaved_notes and tip in self._note_cache:
-                        notes[tip] = self._note_cache[tip].to_json()  # written back in the same notes commit
-                    for commit, *_ in made:
-                        notes[commit] = self._note_cache[commit].to_json()
-                    prepared = store.prepare_notes(notes)
+                    prepared = store.prepare_notes(self._notes_to_write(tip, [c for c, *_ in made]))
                     steps = [(c, f"{op}: {ch.subject}") for c, _, ch, _ in made]
                     try:
                         store.update_ref_via(target_ref, steps, tip)
                     except ValueError:  # no longer movable at once (made symbolic meanwhile)
                         raise RefRaceError(f"{target_ref} changed while updating it") from None
-            except RefRaceError:
-                time.sleep(random.uniform(0, delay))
-                delay = min(delay * 2, 0.05)
-                continue
-            except RefLockedError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(random.uniform(delay / 2, delay))
-                delay = min(delay * 2, 0.05)
+            except (RefRaceError, RefLockedError) as e:
+                delay = back_off(e, delay, deadline)
                 continue
             results = [CommitResult(commit, parent, change.tree, subject, op, self._note_cache[commit],
                                     target_ref) for commit, parent, change, subject in made]

@@ -40,7 +40,7 @@ from dataclasses import dataclass
 from typing import Iterable
 
 from ..errors import TractError
-from .odb import _index_bytes
+from .odb import _index_bytes, object_id
 from .staging import _copy, _delta, _ofs
 from .staging import _varint as _varint_any
 from .staging import _pack_header as _pack_header_any
@@ -64,9 +64,7 @@ def available() -> bool:
 
 def blob_id(data: bytes) -> str:
     """The git object id of a blob with ``data`` (computed, not written)."""
-    h = hashlib.sha1(b"blob %d\0" % len(data))
-    h.update(data)
-    return h.hexdigest()
+    return object_id(b"blob", data).hex()
 
 
 def ident(name: str, email: str, time: int, offset: int) -> str:

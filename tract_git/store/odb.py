@@ -107,6 +107,14 @@ def tree_bytes(entries: dict, in_order: bool) -> bytes:
     return b"".join(ent for _, ent in sorted(entries.items(), key=lambda kv: _git_key(*kv)))
 
 
+# ---------------------------------------------------------------- objects
+def object_id(kind: bytes, data: bytes) -> bytes:
+    """The raw id git gives an object of type ``kind`` holding ``data``."""
+    h = hashlib.sha1(b"%s %d\0" % (kind, len(data)))
+    h.update(data)
+    return h.digest()
+
+
 # ---------------------------------------------------------------- commits
 _CRUD = " .,:;<>\"\\'" + "".join(map(chr, range(33)))
 _DELIMS = str.maketrans("", "", "\n<>")
@@ -432,7 +440,22 @@ class ObjectDB:
         hx = raw.hex()
         if os.path.exists(os.path.join(self.objects, hx[:2], hx[2:])):
             return True
-        return self._in_packs(raw, relist=True)
+        return bool(self._packed_in(raw, relist=True))
+
+    def _packed_in(self, raw: bytes, relist: bool) -> list:
+        """The packs still on disk that hold ``raw``.  A pack this process
+        mapped may since have been deleted (``git gc`` repacked, and pruned
+        what was unreachable): its mapping still reads, but the object may
+        be gone from the repository, so the packs are listed again when one
+        that holds it is gone, and (``relist``) when none holds it (another
+        process may have packed it)."""
+        packs = self._packs if self._packs is not None else self._load_packs()
+        found = [p for p in packs if p.find(raw) is not None]
+        if found and all(os.path.exists(p.pack_path) for p in found):
+            return found
+        if not found and not relist:
+            return []
+        return [p for p in self._load_packs() if p.find(raw) is not None]
 
     def _freshen_packed(self, raw: bytes) -> bool:
         """Whether a pack still on disk holds ``raw``; if so its mtime is
@@ -442,48 +465,20 @@ class ObjectDB:
         object only in a cruft pack (``.mtimes``: unreachable objects with
         their own ages) counts as absent, so that it is written loose, as
         git does."""
-        packs = self._packs if self._packs is not None else self._load_packs()
-        for attempt in (0, 1):
-            for p in packs:
-                if p.find(raw) is None:
-                    continue
-                state = self._fresh.get(p.name)
-                if state is None:
-                    if os.path.exists(p.pack_path[:-5] + ".mtimes"):
-                        state = False
-                    else:
-                        try:
-                            os.utime(p.pack_path)
-                            state = True
-                        except FileNotFoundError:
-                            break  # deleted since it was listed: list again
-                        except OSError:
-                            state = False
-                    self._fresh[p.name] = state
-                if state:
-                    return True
-            else:
-                return False
-            packs = self._load_packs()
+        for p in self._packed_in(raw, relist=False):
+            state = self._fresh.get(p.name)
+            if state is None:
+                state = False
+                if not os.path.exists(p.pack_path[:-5] + ".mtimes"):
+                    try:
+                        os.utime(p.pack_path)
+                        state = True
+                    except OSError:  # gone meanwhile, or not ours to touch: write it loose
+                        pass
+                self._fresh[p.name] = state
+            if state:
+                return True
         return False
-
-    def _in_packs(self, raw: bytes, relist: bool = False) -> bool:
-        """Whether a pack that is still on disk holds ``raw``.  A pack this
-        process mapped may since have been deleted (``git gc`` repacked,
-        and pruned what was unreachable): its mapping still reads, but the
-        object may be gone from the repository, so it counts only if the
-        pack file is still there.  ``relist``: list the packs again when
-        not found (another process may have packed it)."""
-        packs = self._packs if self._packs is not None else self._load_packs()
-        for p in packs:
-            if p.find(raw) is not None:
-                if os.path.exists(p.pack_path):
-                    return True
-                break  # a deleted pack: list them again
-        else:
-            if not relist:
-                return False
-        return any(p.find(raw) is not None for p in self._load_packs())
 
     # ----------------------------------------------------------- writes
     def write(self, kind: bytes, data: bytes, *, surely_new: bool = False) -> bytes:
@@ -499,10 +494,7 @@ class ObjectDB:
         copy there would be replaced by the same bytes.  (Creating the file
         unnamed with ``O_TMPFILE`` and naming it with ``linkat`` measured no
         faster here.)"""
-        head = b"%s %d\0" % (kind, len(data))
-        h = hashlib.sha1(head)
-        h.update(data)
-        raw = h.digest()
+        raw = object_id(kind, data)
         hx = raw.hex()
         d = f"{self.objects}/{hx[:2]}"
         path = f"{d}/{hx[2:]}"
@@ -516,7 +508,7 @@ class ObjectDB:
                 return raw
         if self._freshen_packed(raw):
             return raw
-        z = deflate(head, data)
+        z = deflate(b"%s %d\0" % (kind, len(data)), data)
         tmp = f"{d}/tmp_obj_{os.getpid()}_{hx[:12]}"
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
         try:
@@ -1078,8 +1070,8 @@ def parse_config(text: str) -> dict | None:
     return out
 
 
-def _git_bool(value: str) -> bool | None:
-    """git_config_bool() of an environment value: true/yes/on, false/no/off
+def git_bool(value: str) -> bool | None:
+    """git_config_bool() of a config or environment value: true/yes/on, false/no/off
     and "" (any case), or an int as git_parse_int reads it (strtoimax with
     base 0, an optional k/m/g factor, within int); None where git dies."""
     low = value.lower()
@@ -1114,7 +1106,7 @@ def config_files(git_dir: str) -> list[str]:
     gives None for it."""
     env = os.environ
     files = []
-    if not _git_bool(env.get("GIT_CONFIG_NOSYSTEM", "")):
+    if not git_bool(env.get("GIT_CONFIG_NOSYSTEM", "")):
         files.append(env.get("GIT_CONFIG_SYSTEM", "/etc/gitconfig"))
     if "GIT_CONFIG_GLOBAL" in env:
         files.append(env["GIT_CONFIG_GLOBAL"])
@@ -1133,8 +1125,7 @@ def read_config_file(path: str) -> dict | None:
     """:func:`parse_config` of one file (read as bytes: text mode would
     turn a lone "\\r" into a newline); FileNotFoundError and the like
     propagate, undecodable UTF-8 gives None."""
-    with open(path, "rb") as f:
-        data = f.read()
+    data = _read_file(path)
     try:
         return parse_config(data.decode("utf-8"))
     except UnicodeDecodeError:
@@ -1151,7 +1142,7 @@ def read_config(git_dir: str) -> dict | None:
     env = os.environ
     if "GIT_CONFIG_PARAMETERS" in env or "GIT_CONFIG_COUNT" in env:
         return None
-    if "GIT_CONFIG_NOSYSTEM" in env and _git_bool(env["GIT_CONFIG_NOSYSTEM"]) is None:
+    if "GIT_CONFIG_NOSYSTEM" in env and git_bool(env["GIT_CONFIG_NOSYSTEM"]) is None:
         return None
     merged: dict = {}
     for path in config_files(git_dir):

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import hashlib
 import json
 import os
 import re
@@ -95,18 +94,6 @@ class Sig:
 
     def line(self) -> bytes:
         return _odb.ident_line(self.name, self.email, self.time, self.offset)
-
-
-def _git_bool(v: str) -> bool:
-    """A config value as git reads a boolean: true/yes/on or a non-zero
-    number; false/no/off, empty or 0 (anything else: false)."""
-    v = v.strip().lower()
-    if v in ("true", "yes", "on"):
-        return True
-    try:
-        return int(v, 0) != 0
-    except ValueError:
-        return False
 
 
 def _clean_sig(name: str, email: str) -> tuple[str, str]:
@@ -525,9 +512,7 @@ class Store:
             self._ident_checked = True
         batch = self._batch
         if batch is not None:
-            h = hashlib.sha1(b"%s %d\0" % (kind, len(data)))
-            h.update(data)
-            raw = h.digest()
+            raw = _odb.object_id(kind, data)
             batch[raw] = (kind, data)
             return raw
         try:
@@ -595,9 +580,7 @@ class Store:
     @staticmethod
     def blob_id(data: bytes) -> str:
         """The id :meth:`write_blob` gives ``data``, without writing it."""
-        h = hashlib.sha1(b"blob %d\0" % len(data))
-        h.update(data)
-        return h.hexdigest()
+        return _odb.object_id(b"blob", data).hex()
 
     def read_blob(self, oid: str) -> bytes:
         try:
@@ -1115,8 +1098,9 @@ class Store:
         mode = self.get_config("core.logAllRefUpdates")
         if mode is not None and mode.lower() == "always":
             return True
-        default = _git_bool(mode) if mode is not None else \
-            not _git_bool(self.get_config("core.bare") or "false")
+        # (a value git cannot read as a boolean, on which git dies: false)
+        default = bool(_odb.git_bool(mode)) if mode is not None else \
+            not _odb.git_bool(self.get_config("core.bare") or "false")
         if default and (ref == "HEAD" or ref.startswith(("refs/heads/", "refs/remotes/", "refs/notes/"))):
             return True
         return os.path.isfile(os.path.join(self.path, "logs", ref))
@@ -1451,8 +1435,8 @@ class Store:
     def prepare_notes(self, notes: dict[str, str], *, message: str = "Notes added by tract") -> tuple:
         """The objects of :meth:`add_notes` (note blobs, notes trees and the
         notes commit on the current notes tip), made without moving the
-        notes ref, so that they can join a commit's pack (see
-        :meth:`batch`); :meth:`land_notes` moves the ref."""
+        notes ref, so that they are written with the commit they annotate
+        (see :meth:`batch`); :meth:`land_notes` moves the ref."""
         # a note ends with a newline, as git's own notes do (readers
         # accept notes without one too)
         blobs = {c: self._put(b"blob", note_bytes(text)) for c, text in notes.items()}
