@@ -122,7 +122,7 @@ def test_lost_race_once_is_transparent(t, monkeypatch):
     assert [e.content for e in Tract.open(t.path).entries()] == ["one", "other", "two"]
 
 
-def _old_lock(path, age=60):
+def _old_lock(path, age=120):
     with open(path, "w") as f:
         f.write("0" * 40 + "\n")
     past = time.time() - age
@@ -165,6 +165,38 @@ def test_live_or_fresh_lock_is_never_broken(t, refs_of):
     assert os.path.exists(lock)
     os.unlink(lock)
     assert refs_of(t.path) == before
+
+
+def _objects(store):
+    out = []
+    for d, _, fs in os.walk(os.path.join(store, "objects")):
+        out += [os.path.join(d, f) for f in fs]
+    return sorted(out)
+
+
+def test_lock_nobody_has_open_is_kept_for_a_minute(t, cli, refs_of, git):
+    """git closes its lock file before renaming it (its
+    reference-transaction hook runs in between): a lock no process has
+    open but only seconds old is a live writer's, not a dead one's.  The
+    refused commit writes no objects either (they are written under the
+    lock)."""
+    t.user("one")
+    lock = os.path.join(t.path, "refs", "heads", "main.lock")
+    _old_lock(lock, age=5)
+    assert locks.is_stale(lock) is False
+    before = (refs_of(t.path), _objects(t.path))
+    r = cli("user", "two", store=t.path, env={"TRACT_LOCK_TIMEOUT": "0.2"})
+    assert (r.code, r.out) == (128, "")
+    assert r.err == ("fatal: cannot lock ref refs/heads/main: another tract or git process holds the lock\n"
+                     "hint: if no other process is running, remove the stale lock file\n")
+    assert os.path.exists(lock)
+    assert (refs_of(t.path), _objects(t.path)) == before
+    assert git(t.path, "fsck", "--strict").strip() == ""  # no dangling commit either
+    past = time.time() - 61  # past TRACT_STALE_LOCK_AGE (60 s): a dead writer's, removed
+    os.utime(lock, (past, past))
+    r = cli("user", "two", store=t.path)
+    assert r.code == 0, r.err
+    assert not os.path.exists(lock)
 
 
 def test_sweep_removes_only_stale_locks(t):

@@ -8,8 +8,10 @@ tract does, under this rule (see docs/concurrency.md):
 
 A lock file is *stale* when both hold:
 
-1. it is older than ``TRACT_STALE_LOCK_AGE`` seconds (default 2): writers
-   hold a ref lock for milliseconds, so a fresh lock is assumed live;
+1. it is older than ``TRACT_STALE_LOCK_AGE`` seconds (default 60): tract
+   holds a ref lock for milliseconds, but git closes its lock file before
+   it renames it and runs its ``reference-transaction`` hook in between,
+   so only age tells a slow live git writer from a dead one;
 2. no live process has it open.  On Linux every process whose ``/proc/<pid>/fd``
    we may read is checked (libgit2 keeps the lock open from creation to
    rename).  Where ``/proc`` is missing, or some process cannot be inspected,
@@ -28,6 +30,8 @@ import os
 import time
 
 LOCKABLE = ("HEAD", "packed-refs", "config")
+#: seconds before a lock no process has open counts as stale (TRACT_STALE_LOCK_AGE)
+STALE_AGE = 60.0
 
 
 def _float_env(name: str, default: float) -> float:
@@ -76,7 +80,7 @@ def is_stale(path: str, *, now: float | None = None) -> bool:
     except OSError:
         return False
     age = (now if now is not None else time.time()) - st.st_mtime
-    if age < _float_env("TRACT_STALE_LOCK_AGE", 2.0):
+    if age < _float_env("TRACT_STALE_LOCK_AGE", STALE_AGE):
         return False
     held = _open_by_someone(path)
     if held is None:

@@ -677,7 +677,8 @@ class Refs:
         return name, None
 
     def update(self, name: str, new: str, old: str | None, log_line: bytes | None,
-               log_refs: tuple = (), *, exchange: bool = False, via: tuple = ()) -> None:
+               log_refs: tuple = (), *, exchange: bool = False, via: tuple = (),
+               prepare=None) -> None:
         """Compare-and-swap ``name`` from ``old`` (None: must not exist) to
         ``new``, appending ``log_line`` (the part after the two ids, made
         by :func:`reflog_tail`) to the reflogs of ``log_refs`` (``name``,
@@ -701,7 +702,11 @@ class Refs:
         ``via``: ``(id, log_line)`` steps the ref passes through on its way
         from ``old`` to ``new`` (commits made one on another): the move is
         still one compare-and-swap, and each reflog gets one line per step
-        and then the last one, as that many updates in a row would write."""
+        and then the last one, as that many updates in a row would write.
+
+        ``prepare``: called once the lock is held and the ref found at
+        ``old``, before the ref moves (tract writes the new commit's objects
+        there, so a ref it cannot lock, or that moved, leaves none)."""
         path = f"{self.git_dir}/{name}"
         lock = path + ".lock"
         if old is None:
@@ -727,6 +732,8 @@ class Refs:
                 raise RefSymbolic(name)
             if cur != old:
                 raise RefMoved(name)
+            if prepare is not None:
+                prepare()
             os.write(fd, new.encode() + b"\n")
             os.close(fd)
             fd = -1

@@ -1077,7 +1077,6 @@ class Store:
         *via, (new, message) = steps
 
         def write() -> None:
-            self.flush_staged()
             try:
                 self._fast_update(name, new, old, message, via=tuple(via))
             except _SymbolicRef:  # became symbolic meanwhile: as if another writer moved it
@@ -1129,8 +1128,10 @@ class Store:
             # the first would pay more to load ctypes than it saves)
             exchange = name == NOTES_REF and self._notes_updates > 0
             steps = tuple((mid, self._log_tail(msg)) for mid, msg in via) if logs else ()
+            # the objects are written under the lock: a ref that is locked
+            # or moved meanwhile leaves none behind
             self.refs.update(name, new, old, self._log_tail(message) if logs else None, tuple(logs),
-                             exchange=exchange, via=steps)
+                             exchange=exchange, via=steps, prepare=self.flush_staged)
             if name == NOTES_REF:
                 self._notes_updates += 1
         except _odb.RefLocked:
@@ -1149,12 +1150,12 @@ class Store:
             raise _wrap_write_error(e, f"ref {name}") from None
 
     def _update_ref(self, name: str, new: str, old: str | None, message: str) -> None:
-        self.flush_staged()  # a ref never points at an object only in memory
         if _fast_ref_name(name) and name != "HEAD":
             try:
-                return self._fast_update(name, new, old, message)
+                return self._fast_update(name, new, old, message)  # (objects written under the lock)
             except _SymbolicRef:
                 pass  # a symbolic ref: libgit2 below
+        self.flush_staged()  # a ref never points at an object only in memory
         repo = self.repo
         try:
             if old is None:
