@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 from foundation_fsck import fsck_after  # noqa: F401  (git fsck --strict after every test)
@@ -115,6 +116,26 @@ def test_reflog_and_repeated_undo(t, cli, git):
     assert (r.code, r.out, r.err) == (1, "", "error: nothing to undo on main\n")
     # and nothing was lost: every position is still in the reflog
     assert git(t.path, "rev-parse", "main@{3}").strip() == c[0]
+
+
+def test_reflog_read_as_git_shows_it_and_never_written(t, cli, git):
+    """The reflog lines are git's (``git reflog`` agrees), a misspelt
+    branch is an error as in git, and reading a fresh store's reflog
+    creates no file."""
+    r = cli("reflog", store=t.path)
+    assert (r.code, r.out, r.err) == (0, "", "")
+    assert not os.path.exists(os.path.join(t.path, "logs"))
+    t.user("a")
+    t.user("b")
+    ours = [(e["new"][:7], e["message"]) for e in json.loads(cli("reflog", "--json", store=t.path).out)]
+    theirs = [tuple(ln.split(" ", 1)) for ln in
+              git(t.path, "reflog", "--format=%h %gs", "main").splitlines()]
+    assert ours == theirs and len(ours) == 2
+    for args in (("reflog", "mian"), ("reflog", "--json", "no/such/ref")):
+        r = cli(*args, store=t.path)
+        assert (r.code, r.out, r.err) == (128, "", f"fatal: bad revision '{args[-1]}'\n")
+    p = git(t.path, "reflog", "show", "mian", check=False)
+    assert p.returncode == 128
 
 
 def test_undo_on_unborn_or_fresh_store(t, cli):

@@ -36,6 +36,21 @@ def test_compile_openai(convo):
     ]
 
 
+def test_tool_result_without_a_call_id_is_a_user_turn(t, cli):
+    """tract-tool(1): without --tool-call-id, compile sends the result as
+    a user turn (a Chat Completions ``tool`` message needs the id of the
+    call it answers)."""
+    t.user("run grep")
+    r = cli("tool", "--name", "grep", "3 matches", store=t.path)
+    assert r.code == 0, r.err
+    expect = [{"role": "user", "content": "run grep"}, {"role": "user", "content": "3 matches", "name": "grep"}]
+    assert t.compile().to_openai() == expect
+    r = cli("compile", "-f", "openai", store=t.path)
+    assert json.loads(r.out) == expect
+    assert t.compile().to_anthropic()["messages"] == [
+        {"role": "user", "content": [{"type": "text", "text": "run grep"}, {"type": "text", "text": "3 matches"}]}]
+
+
 def test_compile_anthropic(convo):
     assert convo.compile().to_anthropic() == {
         "system": "You are terse.\n\nAnswer in English.",

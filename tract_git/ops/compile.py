@@ -60,7 +60,12 @@ class CompileResult:
                 if e.role == "tool":
                     if e.tool_call_id:
                         m["tool_call_id"] = e.tool_call_id
-                    m.pop("name", None)
+                        m.pop("name", None)
+                    else:
+                        # a tool message must answer a call (tool_call_id
+                        # is required): a result with none is the user's
+                        # turn, as tract-tool(1) says (and to_anthropic does)
+                        m["role"] = "user"
                 out.append(m)
             self._openai = out
         return list(map(dict.copy, self._openai))  # fresh dicts; 3x faster than dict(m)

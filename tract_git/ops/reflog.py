@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..errors import NothingToDoError
+from ..errors import BadRevisionError, NothingToDoError
 from ..store.repo import ReflogEntry
 from . import opstate
 from .repo import Repo
@@ -20,6 +20,9 @@ def reflog(repo: Repo, ref: str | None = None) -> list[ReflogEntry]:
         name = ref
     else:
         name = f"refs/heads/{ref}"
+    if name != "HEAD" and repo.store.read_ref(name) is None:
+        # as git: a misspelt branch is an error, not an empty history
+        raise BadRevisionError(f"bad revision '{ref}'")
     return repo.store.reflog(name)
 
 
