@@ -90,6 +90,30 @@ def test_failing_commit_msg_writes_nothing(store, cli, refs_of, git):
     assert r.code == 0, r.err
 
 
+def test_commit_msg_that_empties_the_message_aborts(store, cli, refs_of, git):
+    """git: "Aborting commit due to empty commit message." (exit 1)."""
+    hook(store, "commit-msg", ': > "$1"\n')
+    before = state(store, refs_of, git)
+    for args, op in ((("user", "hello"), "append"), (("pin", "0"), "pin")):
+        r = cli(*args, store=store)
+        assert (r.code, r.out) == (1, ""), r.err
+        assert r.err == f"error: aborting the {op}: the commit-msg hook left an empty message\n"
+    assert state(store, refs_of, git) == before
+
+
+def test_hook_output_comes_before_the_refusal(store, cli, refs_of, git):
+    """What the hooks printed is shown in the order they ran, and the
+    error that ends the command comes last, as git shows it."""
+    hook(store, "pre-commit", 'echo "pre-commit: scanned ok" >&2\nexit 0\n')
+    hook(store, "commit-msg", 'echo "commit-msg: refused" >&2\nexit 1\n')
+    before = state(store, refs_of, git)
+    r = cli("user", "two", store=store)
+    assert (r.code, r.out) == (1, "")
+    assert r.err == ("pre-commit: scanned ok\n"
+                     "error: commit-msg hook refused the append (exit 1): commit-msg: refused\n")
+    assert state(store, refs_of, git) == before
+
+
 def test_failing_commit_msg_on_an_edit_writes_nothing(store, cli, refs_of, git):
     hook(store, "commit-msg", 'grep -q "^ok" "$1" || { echo "subject must start with ok" >&2; exit 1; }\n')
     before = state(store, refs_of, git)

@@ -121,6 +121,8 @@ def main(argv: list[str] | None = None) -> None:
             import traceback
 
             traceback.print_exc()
+        if Ctx.current is not None:  # what hooks printed came first, as git shows it
+            Ctx.current.flush_hook_output()
         _print_error(e)
         code = e.exit_code
     except KeyboardInterrupt:

@@ -428,9 +428,13 @@ class Repo:
                 f.write(message)
             self.run_hook("commit-msg", [path], op=op)
             with open(path, encoding="utf-8") as f:
-                return f.read()
+                edited = f.read()
         finally:
             os.unlink(path)
+        if not edited.strip():
+            # git: "Aborting commit due to empty commit message." (exit 1)
+            raise HookRefusedError(f"aborting the {op or 'commit'}: the commit-msg hook left an empty message")
+        return edited
 
     def commit_loop(self, build, *, op: str, ref: str | None = None,
                     reflog: str | None = None, max_attempts: int = 100,
