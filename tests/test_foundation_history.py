@@ -164,6 +164,40 @@ def test_revision_hashes(five, cli):
         assert r.out.endswith("[user]\nthree\n")
 
 
+def test_abbreviated_hash_shared_with_a_tree_or_blob_names_the_commit(t, cli, git, monkeypatch):
+    """git reads a revision as a commit: among the objects an abbreviated
+    hash matches, the one commit is taken (libgit2 alone refuses it as
+    ambiguous).  Fixed identity and dates make the ids the same every run;
+    messages are added until some 4-digit prefix is shared by exactly one
+    commit and other objects."""
+    for k, v in (("GIT_AUTHOR_NAME", "Ada"), ("GIT_AUTHOR_EMAIL", "ada@example.com"),
+                 ("GIT_COMMITTER_NAME", "Ada"), ("GIT_COMMITTER_EMAIL", "ada@example.com"),
+                 ("GIT_AUTHOR_DATE", "@1700000000 +0000"), ("GIT_COMMITTER_DATE", "@1700000000 +0000")):
+        monkeypatch.setenv(k, v)
+    prefix = None
+    for batch in range(20):
+        t.import_messages([{"role": "user", "content": f"m{batch}-{i}"} for i in range(100)])
+        kinds = {}
+        for line in git(t.path, "cat-file", "--batch-all-objects",
+                        "--batch-check=%(objectname) %(objecttype)").splitlines():
+            oid, kind = line.split()
+            kinds.setdefault(oid[:4], []).append((kind, oid))
+        found = [(p, [o for k, o in objs if k == "commit"][0]) for p, objs in sorted(kinds.items())
+                 if len(objs) > 1 and [k for k, _ in objs].count("commit") == 1]
+        if found:
+            prefix, commit = found[0]
+            break
+    assert prefix is not None
+    assert git(t.path, "rev-parse", "--verify", "--quiet", prefix + "^{commit}").strip() == commit
+    for rev, want in ((prefix, commit), (prefix + "~0", commit),
+                      (prefix + "^", git(t.path, "rev-parse", commit + "^").strip())):
+        r = cli("log", "-n", "1", "--json", rev, store=t.path)
+        assert r.code == 0, (rev, r.err)
+        assert json.loads(r.out)[0]["commit"] == want
+    r = cli("show", "--json", prefix, store=t.path)
+    assert r.code == 0, r.err
+
+
 @pytest.mark.parametrize("rev", ["HEAD~9", "nosuch", "main@{99}", "0000000", "HEAD^{tree}x", "-p"])
 def test_bad_revisions(five, cli, refs_of, rev):
     t, _ = five

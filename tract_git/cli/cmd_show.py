@@ -17,7 +17,8 @@ def command(ctx, what, as_json, dropped, recursive):
     """Show a commit (default HEAD) or an entry.
 
     WHAT is a revision (HEAD~2, a branch, a hash) or an entry reference (a
-    position such as 0 or -1, or an entry id).
+    position such as 0 or -1, or an entry id).  A number is a position
+    when the context has one there, else an abbreviated hash.
     """
     if dropped or recursive:
         from .cmd_compress import show_dropped

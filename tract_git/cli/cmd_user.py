@@ -17,7 +17,7 @@ Append a user turn:
 
 Take the content from standard input (any UTF-8, kept byte for byte):
 
-    $ printf 'And a string?\n' | tract user
+    $ printf 'And a string?\\n' | tract user
 
 Print the new commit as JSON for a script:
 

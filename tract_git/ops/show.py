@@ -41,6 +41,16 @@ def _is_position(s: str) -> bool:
     return b.lstrip("-").isdigit() and len(b.lstrip("-")) <= 6
 
 
+def _commit(repo: Repo, what: str) -> ShownCommit | None:
+    try:
+        commit = repo.resolve(what)
+    except BadRevisionError:
+        return None
+    entry = log(repo, commit, max_count=1)[0]
+    parent = entry.parents[0] if entry.parents else None
+    return ShownCommit(entry, diff_commits(repo, parent, commit))
+
+
 def show(repo: Repo, what: str | None = None) -> ShownCommit | ShownEntry:
     """``what`` is a revision (shown as a commit) or an entry reference
     (position, entry id); a bare number is a position."""
@@ -48,18 +58,17 @@ def show(repo: Repo, what: str | None = None) -> ShownCommit | ShownEntry:
         repo.resolve(None)  # an unborn branch says so
     what = what or "HEAD"
     if not _is_position(what):
-        try:
-            commit = repo.resolve(what)
-        except BadRevisionError:
-            commit = None
-        if commit is not None:
-            entry = log(repo, commit, max_count=1)[0]
-            parent = entry.parents[0] if entry.parents else None
-            return ShownCommit(entry, diff_commits(repo, parent, commit))
+        shown = _commit(repo, what)
+        if shown is not None:
+            return shown
     try:
         head = repo.resolve(None)
         pos, item = repo.find_entry(what, head)
     except (UnknownEntryError, BadRevisionError):
+        # a number past the last position may be an abbreviated hash
+        shown = _commit(repo, what) if _is_position(what) else None
+        if shown is not None:
+            return shown
         raise UnknownEntryError(f"'{what}' is neither a revision nor an entry") from None
     e = repo.entry(item)
     return ShownEntry(e, pos, head, repo.tokens_of(item))

@@ -240,6 +240,21 @@ class _Pack:
         return None
 
 
+    def with_prefix(self, prefix: str) -> list[bytes]:
+        """The raw ids in this pack whose hex starts with ``prefix`` (at
+        least two hex digits)."""
+        first = int(prefix[:2], 16)
+        lo = self.fanout[first - 1] if first else 0
+        hi = self.fanout[first]
+        idx, base = self.idx, self.sha_at
+        out = []
+        for i in range(lo, hi):
+            raw = idx[base + 20 * i:base + 20 * i + 20]
+            if raw.hex().startswith(prefix):
+                out.append(raw)
+        return out
+
+
 def _inflate(buf, pos: int, size: int) -> bytes:
     # deflate never grows data by more than a few bytes per 16 KB block:
     # one call on a slice that surely holds the stream (zlib.decompress
@@ -479,6 +494,25 @@ class ObjectDB:
             if state:
                 return True
         return False
+
+    def with_prefix(self, prefix: str) -> set[bytes]:
+        """The raw ids of the objects (loose or packed) whose hex id starts
+        with ``prefix`` (lower-case hex, at least two digits)."""
+        out = set()
+        try:
+            names = os.listdir(os.path.join(self.objects, prefix[:2]))
+        except OSError:
+            names = []
+        rest = prefix[2:]
+        for n in names:
+            if len(n) == 38 and n.startswith(rest):
+                try:
+                    out.add(bytes.fromhex(prefix[:2] + n))
+                except ValueError:
+                    pass
+        for p in self._load_packs():  # (listed afresh: a repack may have run)
+            out.update(p.with_prefix(prefix))
+        return out
 
     # ----------------------------------------------------------- writes
     def write(self, kind: bytes, data: bytes, *, surely_new: bool = False) -> bytes:

@@ -274,6 +274,9 @@ def find_store(start: str) -> str | None:
         cur = parent
 
 
+_SHORT_HEX = re.compile(r"([0-9a-fA-F]{4,39})(?=$|[~^@:])")
+
+
 class Store:
     """A tract store (a bare git repository)."""
 
@@ -1009,8 +1012,26 @@ class Store:
             obj = self.repo.revparse_single(rev)
             c = obj.peel(pygit2.Commit)
         except (KeyError, ValueError, pygit2.GitError, pygit2.InvalidSpecError):
-            raise BadRevisionError(f"bad revision '{rev}'") from None
+            full = self._short_commit(rev)
+            if full is None or full == rev:
+                raise BadRevisionError(f"bad revision '{rev}'") from None
+            return self.resolve(full)
         return str(c.id)
+
+    def _short_commit(self, rev: str) -> str | None:
+        """``rev`` with its abbreviated hash spelt out when the hash is
+        ambiguous among all objects but names exactly one commit (git
+        reads a revision as a commit and picks that one; libgit2 refuses
+        the prefix).  Every commit brings trees and blobs, so 4-digit
+        prefixes shared with one of them are common."""
+        m = _SHORT_HEX.match(rev)
+        if m is None:
+            return None
+        prefix = m.group(1).lower()
+        commits = [raw for raw in self.odb.with_prefix(prefix) if self._is_commit(raw.hex())]
+        if len(commits) != 1:
+            return None
+        return commits[0].hex() + rev[m.end():]
 
     def _is_commit(self, oid: str) -> bool:
         try:
