@@ -138,6 +138,26 @@ def test_reflog_read_as_git_shows_it_and_never_written(t, cli, git):
     assert p.returncode == 128
 
 
+def test_checkout_previous_as_git(t, cli):
+    """``-`` and ``@{-N}`` name where HEAD was before the Nth-last
+    checkout (HEAD's reflog), so ``tract checkout -`` goes back to the
+    branch, not to its commit detached; ``tract switch -`` too."""
+    t.user("one")
+    t.user("two")
+    head = os.path.join(t.path, "HEAD")
+    for rev in ("HEAD~1", "main", "HEAD~1"):
+        assert cli("checkout", rev, store=t.path).code == 0
+    detached = open(head).read().strip()
+    r = cli("checkout", "@{-1}", store=t.path)
+    assert (r.code, r.out, open(head).read()) == (0, "Switched to branch 'main'\n", "ref: refs/heads/main\n")
+    r = cli("checkout", "-", store=t.path)
+    assert (r.code, open(head).read().strip()) == (0, detached)
+    r = cli("switch", "-", store=t.path)
+    assert (r.code, r.out, open(head).read()) == (0, "Switched to branch 'main'\n", "ref: refs/heads/main\n")
+    r = cli("checkout", "@{-9}", store=t.path)
+    assert (r.code, r.out, r.err) == (128, "", "fatal: bad revision '@{-9}'\n")
+
+
 def test_undo_on_unborn_or_fresh_store(t, cli):
     r = cli("undo", store=t.path)
     assert (r.code, r.out, r.err) == (1, "", "error: nothing to undo on main\n")

@@ -13,8 +13,10 @@ def command(ctx, rev, detach, as_json):
     """Point HEAD at a branch, or detach it at a commit.
 
     A branch name switches to that branch; any other revision detaches HEAD
-    there (commits then move HEAD alone, as in git).  Refused while a merge,
-    rebase, cherry-pick or revert is stopped on conflicts, like switch.
+    there (commits then move HEAD alone, as in git).  ``-`` (or ``@{-1}``;
+    ``@{-N}`` further back) is where HEAD was before the last checkout, a
+    branch or a commit, as in git.  Refused while a merge, rebase,
+    cherry-pick or revert is stopped on conflicts, like switch.
     """
     res = _checkout.checkout(ctx.repo(), rev, detach=detach)
     if as_json:
@@ -33,7 +35,7 @@ Look at the context as it was three commits ago (HEAD detaches):
     $ tract checkout HEAD~3
     HEAD is now at b2b04f0 (detached)
 
-Go back to the branch:
+Go back to the branch (or: tract checkout -):
 
     $ tract checkout main
     Switched to branch 'main'

@@ -169,6 +169,10 @@ class SwitchResult:
 def switch(repo: Repo, name: str, *, create_branch: bool = False, start: str | None = None) -> SwitchResult:
     """Point HEAD at branch ``name`` (creating it at ``start`` first)."""
     opstate.require_none(repo)
+    if not create_branch:
+        from .checkout import previous
+
+        name = previous(repo, name)  # "-", "@{-N}": the branch before, as git switch reads them
     ref = ref_of(name, repo.branch_prefix)
     if create_branch:
         create(repo, name, start)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from ..errors import BadRevisionError
@@ -17,9 +18,34 @@ class CheckoutResult:
     already: bool = False  # HEAD was on that branch already: nothing changed
 
 
+_PREVIOUS = re.compile(r"@\{-([0-9]+)\}")
+_MOVED = "checkout: moving from "
+
+
+def previous(repo: Repo, rev: str) -> str:
+    """``-`` and ``@{-N}`` as git reads them for a checkout: the branch
+    (or commit) HEAD was on before the Nth-last checkout, from HEAD's
+    reflog; any other ``rev`` as it is."""
+    m = _PREVIOUS.fullmatch("@{-1}" if rev == "-" else rev)
+    if m is None:
+        return rev
+    n = int(m.group(1))
+    if n > 0:
+        for e in repo.store.reflog(repo.head_ref):
+            if e.message.startswith(_MOVED):
+                n -= 1
+                if n == 0:
+                    where = e.message[len(_MOVED):].rsplit(" to ", 1)[0]
+                    prefix = repo.branch_prefix.rsplit("refs/heads/", 1)[-1]
+                    return where[len(prefix):] if prefix and where.startswith(prefix) else where
+    raise BadRevisionError(f"bad revision '{rev}'", hints=("no earlier checkout in HEAD's reflog",)
+                           if rev in ("-", "@{-1}") else ())
+
+
 def checkout(repo: Repo, rev: str, *, detach: bool = False) -> CheckoutResult:
     store = repo.store
     opstate.require_none(repo)  # as tract switch: HEAD stays while an operation is stopped
+    rev = previous(repo, rev)
     if not detach and not rev.startswith("refs/"):
         ref = f"{repo.branch_prefix}{rev}"
         target = store.read_ref(ref)
