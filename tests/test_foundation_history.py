@@ -54,6 +54,9 @@ def test_reset_soft_squashes_keeping_context(five, cli, git, fsck):
     assert contents(t) == ["one", "two", "three", "four", "five"]
     assert git(t.path, "log", "-1", "--format=%(trailers:key=Tract-Squashed-From,valueonly)").strip() == c[0]
     assert git(t.path, "log", "-1", "--format=%(trailers:key=Tract-Op,valueonly)").strip() == "reset"
+    # it names the entries it brings, as any commit does (three, four, five)
+    ids = [e.id for e in t.entries()]
+    assert git(t.path, "log", "-1", "--format=%(trailers:key=Tract-Entry,valueonly)").split() == ids[2:]
     assert git(t.path, "rev-list", "--count", "HEAD").strip() == "3"
     note = json.loads(git(t.path, "notes", "--ref", "tract", "show", "HEAD"))
     assert (note["context_tokens"], note["entries"]) == (5, 5)

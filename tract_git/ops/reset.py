@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from ..errors import UsageError
 from . import opstate
+from ..store import treediff as _treediff
 from .repo import Change, CommitResult, Repo
 
 
@@ -37,8 +38,13 @@ def reset(repo: Repo, rev: str, *, mode: str = "hard") -> CommitResult | str:
         cur = tip or old
         c = repo.store.commit(cur)
         note = repo.note(cur)
+        # one Tract-Entry per entry the squash adds, changes or moves
+        # (tract-format(5)), so the commit names them as any commit does
+        _, added = _treediff.diff_items(repo.store, repo.store.commit(target).tree, c.tree)
+        ids = list(dict.fromkeys(i.id for i in added))
         return Change(c.tree, f"squash to {rev}: {c.message.splitlines()[0]}",
-                      trailers=[("Tract-Squashed-From", cur)], parents=[target],
+                      trailers=[("Tract-Entry", i) for i in ids] + [("Tract-Squashed-From", cur)],
+                      parents=[target],
                       context_tokens=note.context_tokens, entries=note.entries)
 
     return repo.commit_loop(build, op="reset", reflog=f"reset --soft: squash onto {rev}",
