@@ -336,6 +336,20 @@ def test_diff_kinds_and_tokens(t, cli):
     assert r.out == "1 added, 1 edited, 1 pinned, 1 skipped; tokens +1\n"
 
 
+def test_diff_shows_a_type_or_name_only_edit(t, cli, git):
+    """An edit that changes only the type (or name) says what changed,
+    as ``git diff`` shows the header line of the blob."""
+    t.assistant("plan: x")
+    r = cli("edit", "-t", "reasoning", "0", "plan: x", store=t.path)
+    assert r.code == 0, r.err
+    eid = t.entries()[0].id
+    r = cli("diff", store=t.path)
+    assert r.out == f"~ edited    #0    assistant {eid}\n    type: dialogue -> reasoning\ntokens: 3 -> 3 (+0)\n"
+    (c,) = json.loads(cli("diff", "--json", store=t.path).out)["changes"]
+    assert (c["old_type"], c["new_type"], c["fields_changed"]) == ("dialogue", "reasoning", ["type"])
+    assert "-Type: dialogue\n+Type: reasoning" in git(t.path, "diff", "HEAD~1", "HEAD")
+
+
 def test_diff_moved(t):
     ids = [t.user(x).entry_ids[0] for x in ("a", "b", "c")]
     before = t.head

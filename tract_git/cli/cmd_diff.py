@@ -27,6 +27,11 @@ def render_changes(ctx, res) -> None:
         elif c.kind == "removed":
             echo(f"    {_snip(c.old.content)}")
         elif c.kind == "edited":
+            for f, a, b in c.field_changes():
+                if f == "tool_calls":
+                    echo(f"    tool calls: {len(a or ())} -> {len(b or ())} (changed)")
+                else:
+                    echo(f"    {f.replace('_', ' ')}: {a or '(none)'} -> {b or '(none)'}")
             for line in c.content_diff():
                 col = "green" if line.startswith("+") else "red" if line.startswith("-") else None
                 echo("    " + (style(ctx, line, fg=col) if col else line))

@@ -34,10 +34,26 @@ class EntryChange:
         if self.old is not None:
             d["old_content"] = self.old.content
             d["old_priority"] = self.old.priority
+            d["old_type"] = self.old.type
         if self.new is not None:
             d["new_content"] = self.new.content
             d["new_priority"] = self.new.priority
+            d["new_type"] = self.new.type
+        if self.kind == "edited":
+            d["fields_changed"] = [f for f, _, _ in self.field_changes()]
         return d
+
+    def field_changes(self) -> list[tuple[str, object, object]]:
+        """(field, old, new) for what an edit changed besides the content:
+        type, name, tool call id, tool calls."""
+        if self.old is None or self.new is None:
+            return []
+        out = []
+        for f in ("type", "name", "tool_call_id", "tool_calls"):
+            a, b = getattr(self.old, f), getattr(self.new, f)
+            if (a or None) != (b or None):
+                out.append((f, a, b))
+        return out
 
     def content_diff(self) -> list[str]:
         if self.old is None or self.new is None or self.old.content == self.new.content:
