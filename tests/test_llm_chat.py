@@ -338,8 +338,10 @@ def test_chat_turn_moves_the_branch_once_with_a_reflog_line_per_commit(tm, fake_
 
 def test_chat_turn_lands_on_a_branch_another_writer_moved(tm, fake_llm, git, fsck, monkeypatch):
     """Another writer moving the branch just before the turn lands: both
-    commits are made again on its commit, and the reply still names the
-    question's commit as its context."""
+    commits are made again on its commit.  The question's commit now holds
+    an entry the model never saw, so the reply names the compiled commit
+    as its context and the question's commit apart (Tract-Question): the
+    record says what was sent."""
     from tract_git.store.repo import Store
 
     tm.system("You are terse.")
@@ -359,8 +361,12 @@ def test_chat_turn_lands_on_a_branch_another_writer_moved(tm, fake_llm, git, fsc
     assert len(calls) == 2 and calls[0] != calls[1]
     assert git(tm.path, "log", "--format=%s").splitlines() == [
         "assistant: Paris.", "user: Capital of France?", "user: meanwhile", "system: You are terse."]
-    assert r.user_commit.parent == calls[1] and r.commit_info.parent == r.user_commit.commit == r.context_commit
-    assert f"Tract-Context: {r.user_commit.commit}" in git(tm.path, "log", "-1", "--format=%B")
+    assert r.user_commit.parent == calls[1] and r.commit_info.parent == r.user_commit.commit
+    assert r.context_commit == calls[0]  # the system prompt's commit: what was compiled
+    body = git(tm.path, "log", "-1", "--format=%B")
+    assert f"Tract-Context: {calls[0]}\nTract-Question: {r.user_commit.commit}\n" in body
+    sent = [m["content"] for m in fake_llm.requests[-1].body["messages"]]
+    assert sent == ["You are terse.", "Capital of France?"]
     assert [e.entries for e in Tract.open(tm.path).log(n=2)] == [4, 3]
     fsck(tm.path)
 

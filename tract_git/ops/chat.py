@@ -187,6 +187,23 @@ def context(repo: Repo) -> _compile.CompileResult:
     return _budget.compile_budget(repo, summarizer=summarizer)
 
 
+def _sent(repo: Repo, ctx: _compile.CompileResult, user_commit: str) -> tuple[str | None, list]:
+    """(Tract-Context, more trailers) for a chat turn whose question landed
+    as ``user_commit``: that commit, whose context is exactly what the model
+    saw, when it sits on the compiled commit; when another writer moved the
+    branch during the call, the compiled commit, and ``Tract-Question``
+    naming the question's commit (its entry was sent after that context)."""
+    parents = repo.store.commit(user_commit).parents
+    if (parents[0] if parents else None) == ctx.commit:
+        return user_commit, []
+    return ctx.commit, [("Tract-Question", user_commit)]
+
+
+def _reply_trailers(repo, c, ctx, user_commit: str) -> list:
+    context, more = _sent(repo, ctx, user_commit)
+    return turn_record(c, context)[0] + more
+
+
 def chat(repo: Repo, text: str, *, model: str | None = None, tools: list | None = None,
          type: str = "", name: str | None = None, message: str | None = None,
          on_text=None, **params) -> ChatResult:
@@ -209,7 +226,7 @@ def chat(repo: Repo, text: str, *, model: str | None = None, tools: list | None 
         note = turn_record(c, None)[1]  # the note does not depend on the context commit
         u, res = _commit.append_chain(repo, [
             {"entries": [user], "message": message, "model_message": False},
-            {"entries": [entry], "extra_trailers": lambda user_commit: turn_record(c, user_commit)[0],
+            {"entries": [entry], "extra_trailers": lambda user_commit: _reply_trailers(repo, c, ctx, user_commit),
              "note_extra": note, "model_message": False},
         ])
     else:
@@ -218,9 +235,10 @@ def chat(repo: Repo, text: str, *, model: str | None = None, tools: list | None 
         # commit per turn); if the reply cannot land, it is recomputed
         # when first read, as any missing note is
         u = _commit.append(repo, [user], message=message, model_message=False, write_note=False)
-        res = _commit_reply(repo, c, u.commit)
+        res = _commit.append(repo, [entry], extra_trailers=_reply_trailers(repo, c, ctx, u.commit),
+                             note_extra=turn_record(c, None)[1], model_message=False)
     _seed_compile(repo, ctx, [u, res])
-    return _result(c, res, u, u.commit)
+    return _result(c, res, u, _sent(repo, ctx, u.commit)[0])
 
 
 def generate(repo: Repo, *, model: str | None = None, tools: list | None = None,
