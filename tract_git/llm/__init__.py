@@ -387,8 +387,34 @@ def _generic_endpoint(litellm, cfg: CallConfig) -> str | None:
     return None
 
 
+#: the key sent to an endpoint when none is found anywhere (local servers want some key)
+PLACEHOLDER_KEY = "no-key"
+
+
+def _endpoint_key(litellm, cfg: CallConfig, generic: bool) -> str | None:
+    """The key to pass for a call to ``cfg.base_url`` when neither the call,
+    the session nor TRACT_API_KEY gave one: the provider's own key from the
+    environment, else a placeholder; None to let litellm read it itself.
+
+    An OpenAI-compatible endpoint (``generic``) goes through litellm's
+    ``hosted_vllm`` provider, which does not read OPENAI_API_KEY: it is read
+    here.  A named provider (``anthropic/...``) reads its own variable; the
+    placeholder is sent only when that variable is not set."""
+    if generic:
+        return os.environ.get("OPENAI_API_KEY") or PLACEHOLDER_KEY
+    try:
+        v = litellm.validate_environment(model=cfg.model)
+    except Exception:  # cannot tell: a placeholder, as for any endpoint
+        return PLACEHOLDER_KEY
+    if v.get("keys_in_environment"):
+        return None
+    missing = v.get("missing_keys") or []
+    return PLACEHOLDER_KEY if any(k.endswith("API_KEY") for k in missing) else None
+
+
 def _kwargs(litellm, cfg: CallConfig, messages: list[dict], tools, stream: bool = False) -> dict:
     kw: dict = {"model": cfg.model, "messages": messages, "timeout": cfg.timeout, "max_retries": 0}
+    name = None
     if cfg.base_url:
         kw["api_base"] = cfg.base_url
         name = _generic_endpoint(litellm, cfg)
@@ -397,8 +423,10 @@ def _kwargs(litellm, cfg: CallConfig, messages: list[dict], tools, stream: bool 
             kw["custom_llm_provider"] = "hosted_vllm"
     if cfg.api_key:
         kw["api_key"] = cfg.api_key
-    elif cfg.base_url and not os.environ.get("OPENAI_API_KEY"):
-        kw["api_key"] = "no-key"  # local servers want some key; none is sent anywhere else
+    elif cfg.base_url:
+        key = _endpoint_key(litellm, cfg, generic=name is not None)
+        if key:
+            kw["api_key"] = key
     kw.update(cfg.params)
     if tools:
         kw["tools"] = list(tools)

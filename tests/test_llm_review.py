@@ -1,0 +1,84 @@
+"""Regressions from the black-box review of the model layer (docs/llm.md):
+keys with a base URL, malformed replies, streaming checks, error lines."""
+
+import json
+import os
+import subprocess
+
+import pytest
+
+OPENAI_KEY = "sk-OPENAI-ENV-KEY-0123456789abcdefXYZ"
+ANTHROPIC_KEY = "sk-ant-REALKEY-0123456789abcdefghijk"
+
+
+def store_state(store: str) -> tuple[str, str, str]:
+    """Refs, HEAD and every object of the store: unchanged after a failure."""
+    def run(*args):
+        return subprocess.run(["git", "--git-dir", store, *args], capture_output=True, text=True).stdout
+
+    return (run("for-each-ref", "--format=%(refname) %(objectname)"), run("symbolic-ref", "-q", "HEAD"),
+            run("cat-file", "--batch-all-objects", "--batch-check"))
+
+
+def assert_no_secret(store: str, *secrets: str) -> None:
+    """No object and no file of the store holds any of ``secrets``."""
+    objs = subprocess.run(["git", "--git-dir", store, "cat-file", "--batch-all-objects", "--batch"],
+                          capture_output=True).stdout
+    files = b""
+    for root, _dirs, names in os.walk(store):
+        for n in names:
+            with open(os.path.join(root, n), "rb") as f:
+                files += f.read()
+    for s in secrets:
+        assert s.encode() not in objs and s.encode() not in files, s
+
+
+@pytest.fixture
+def store(cli, tmp_path):
+    assert cli("init").code == 0
+    assert cli("user", "hello").code == 0
+    return str(tmp_path / "store")
+
+
+def headers_of(request) -> dict:
+    return {k.lower(): v for k, v in request.headers.items()}
+
+
+# --------------------- 1. the provider's own key is sent to a base URL
+@pytest.mark.parametrize("model", ["gpt-4o-mini", "openai/gpt-4o-mini", "meta-llama/Llama-3-8B"])
+@pytest.mark.parametrize("url_var", ["TRACT_BASE_URL", "OPENAI_BASE_URL"])
+def test_openai_key_from_the_environment_is_sent_to_a_base_url(cli, fake_llm, store, model, url_var):
+    env = {url_var: fake_llm.base_url, "OPENAI_API_KEY": OPENAI_KEY}
+    r = cli("generate", "--model", model, env=env)
+    assert (r.code, r.out, r.err) == (0, "ok\n", "")
+    assert len(fake_llm.requests) == 1
+    assert headers_of(fake_llm.requests[0])["authorization"] == f"Bearer {OPENAI_KEY}"
+    assert_no_secret(store, OPENAI_KEY)
+
+
+def test_tract_api_key_wins_over_the_provider_key(cli, fake_llm, store):
+    env = {"TRACT_BASE_URL": fake_llm.base_url, "OPENAI_API_KEY": OPENAI_KEY,
+           "TRACT_API_KEY": "sk-TRACT-KEY-0123456789abcdefghij"}
+    r = cli("generate", "--model", "gpt-4o-mini", env=env)
+    assert (r.code, r.out, r.err) == (0, "ok\n", "")
+    assert headers_of(fake_llm.requests[0])["authorization"] == "Bearer sk-TRACT-KEY-0123456789abcdefghij"
+
+
+def test_anthropic_key_from_the_environment_is_sent_to_a_base_url(cli, fake_llm, store):
+    """The fake server speaks only OpenAI's protocol: the Anthropic request
+    gets a 404, but it shows which key was sent."""
+    base = fake_llm.base_url[:-len("/v1")]
+    model = "anthropic/claude-3-5-sonnet-20240620"
+    before = store_state(store)
+    env = {"TRACT_BASE_URL": base, "ANTHROPIC_API_KEY": ANTHROPIC_KEY, "TRACT_LLM_RETRIES": "0"}
+    r = cli("generate", "--model", model, env=env)
+    assert (r.code, r.out) == (128, "")
+    assert r.err.startswith(f"fatal: model call failed: {model}: not found (HTTP 404): ")
+    assert [q.path for q in fake_llm.requests] == ["/v1/messages"]
+    assert headers_of(fake_llm.requests[0])["x-api-key"] == ANTHROPIC_KEY
+    # no key anywhere: the placeholder
+    r = cli("generate", "--model", model, env={"TRACT_BASE_URL": base, "TRACT_LLM_RETRIES": "0"})
+    assert r.code == 128
+    assert headers_of(fake_llm.requests[1])["x-api-key"] == "no-key"
+    assert store_state(store) == before
+    assert_no_secret(store, ANTHROPIC_KEY)
