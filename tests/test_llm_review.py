@@ -82,3 +82,35 @@ def test_anthropic_key_from_the_environment_is_sent_to_a_base_url(cli, fake_llm,
     assert headers_of(fake_llm.requests[1])["x-api-key"] == "no-key"
     assert store_state(store) == before
     assert_no_secret(store, ANTHROPIC_KEY)
+
+
+# --------------- 2. JSON that is not a chat completion: malformed, once
+@pytest.mark.parametrize("body", [
+    b'{"foo": 1}',
+    b'{"choices": [{"index": 0}]}',
+    b'[]',
+    b'null',
+    b'{"choices": "x"}',
+    b'{"choices": [{"index": 0, "message": "hi"}]}',
+    b'{"object": "chat.completion", "choices": [{"index": 0, "message": {"role": "assistant", '
+    b'"content": "hi"}, "finish_reason": "stop"}], "usage": "bogus"}',
+])
+def test_json_that_is_not_a_chat_completion_is_malformed_and_not_retried(cli, fake_llm, store, body):
+    before = store_state(store)
+    fake_llm.raw(body, times=3)
+    r = cli("chat", "--no-stream", "m", env=fake_llm.env)
+    assert (r.code, r.out, r.err) == (
+        128, "", "fatal: model call failed: openai/gpt-4o-mini: malformed reply: "
+                 "the response body is not a valid chat completion\n")
+    assert len(fake_llm.requests) == 1
+    assert store_state(store) == before
+
+
+def test_a_malformed_reply_is_not_swallowed_by_a_retry(cli, fake_llm, store):
+    before = store_state(store)
+    fake_llm.raw(b'{"foo": 1}')  # then the default reply, "ok"
+    r = cli("chat", "--no-stream", "m", env=fake_llm.env)
+    assert (r.code, r.out) == (128, "")
+    assert "malformed reply" in r.err and "Traceback" not in r.err
+    assert len(fake_llm.requests) == 1
+    assert store_state(store) == before

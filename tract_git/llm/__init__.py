@@ -157,15 +157,25 @@ def _status(err) -> int | None:
         return None
 
 
+#: what litellm says when a 200 body is JSON but not a chat completion (no
+#: ``choices``, a choice without a message, a list, a bogus ``usage``...):
+#: it reports those as a server error (status 500), or a connection error
+#: carrying its own traceback
+_NOT_A_COMPLETION_TEXTS = ("Invalid response object", "provider returned a response with no 'choices'",
+                           "provider returned 'choices' that is not a list")
+
+
 def _malformed_200(err) -> bool:
     """A 200 response whose body is not a chat completion.  litellm's HTTP
-    path says so with status 200; the OpenAI client's turns it into an
-    InternalServerError showing the 200 response (JSON that is not JSON)
-    or saying "Empty or invalid response" (not JSON at all)."""
+    path says so with status 200 (not JSON at all), or in its own words
+    with status 500 (JSON of the wrong shape); the OpenAI client's turns
+    it into an InternalServerError showing the 200 response (JSON that is
+    not JSON) or saying "Empty or invalid response" (not JSON at all)."""
     if _status(err) == 200:
         return True
     text = str(err)
-    return "[200 OK]" in text or "Empty or invalid response from LLM endpoint" in text
+    return ("[200 OK]" in text or "Empty or invalid response from LLM endpoint" in text
+            or any(t in text for t in _NOT_A_COMPLETION_TEXTS))
 
 
 #: what the OpenAI client (and others) say when no key was found, before any request
