@@ -114,3 +114,68 @@ def test_a_malformed_reply_is_not_swallowed_by_a_retry(cli, fake_llm, store):
     assert "malformed reply" in r.err and "Traceback" not in r.err
     assert len(fake_llm.requests) == 1
     assert store_state(store) == before
+
+
+# ------------- 6. no HTTP exchange: "connection failed", no litellm chain
+URL_HINT = "hint: check the endpoint's URL (tract config baseUrl, $TRACT_BASE_URL, $OPENAI_BASE_URL)\n"
+
+
+@pytest.mark.parametrize("url,text", [
+    ("not a url", "Request URL is missing an 'http://' or 'https://' protocol."),
+    ("ftp://127.0.0.1/v1", "Request URL has an unsupported protocol 'ftp://'."),
+])
+def test_an_invalid_url_fails_at_once_as_a_connection_error(cli, store, url, text):
+    before = store_state(store)
+    r = cli("generate", "--model", "my-model", env={"TRACT_BASE_URL": url, "TRACT_LLM_RETRIES": "2",
+                                                    "TRACT_LLM_BACKOFF": "0.001"})
+    assert (r.code, r.out, r.err) == (128, "", f"fatal: model call failed: my-model: connection failed: {text}\n"
+                                               + URL_HINT)
+    assert store_state(store) == before
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_a_refused_connection_is_retried_and_said_as_such(cli, store):
+    before = store_state(store)
+    r = cli("generate", "--model", "my-model", env={"TRACT_BASE_URL": f"http://127.0.0.1:{free_port()}/v1",
+                                                    "TRACT_LLM_BACKOFF": "0.001"})
+    assert (r.code, r.out, r.err) == (
+        128, "", "fatal: model call failed after 3 attempts: my-model: connection failed: "
+                 "[Errno 111] Connection refused\n")
+    assert store_state(store) == before
+
+
+def test_a_reply_cut_short_is_a_connection_error(cli, fake_llm, store):
+    before = store_state(store)
+    fake_llm.cut("The first half", times=3)
+    r = cli("generate", "--no-stream", env=fake_llm.env)
+    assert (r.code, r.out) == (128, "")
+    assert r.err.startswith("fatal: model call failed after 3 attempts: openai/gpt-4o-mini: connection failed: ")
+    assert r.err.count("\n") == 1 and "litellm" not in r.err.lower() and "exception" not in r.err.lower()
+    # a stream that showed text is not retried
+    fake_llm.clear()
+    fake_llm.cut("The first half", times=3)
+    r = cli("generate", "--stream", env=fake_llm.env)
+    assert r.code == 128
+    assert r.err == ("fatal: model call failed: openai/gpt-4o-mini: connection failed: "
+                     "Stream ended before a finish_reason was received\n")
+    assert len(fake_llm.requests) == 1
+    assert store_state(store) == before
+
+
+# ----------------------------- 7. an HTTP 408 is not a timeout of ours
+def test_http_408_is_reported_as_the_http_error_it_is(cli, fake_llm, store):
+    before = store_state(store)
+    fake_llm.error(408, times=3)
+    r = cli("chat", "--no-stream", "q", env=fake_llm.env)
+    assert (r.code, r.out, r.err) == (
+        128, "", "fatal: model call failed after 3 attempts: openai/gpt-4o-mini: request timeout (HTTP 408): "
+                 "fake error 408\n")
+    assert len(fake_llm.requests) == 3
+    assert store_state(store) == before

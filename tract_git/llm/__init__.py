@@ -255,8 +255,60 @@ def _check_key(litellm, cfg: CallConfig) -> None:
     raise _no_key_error(cfg.model, " or ".join(missing[:2]))
 
 
+def _causes(err):
+    """``err`` and the exceptions behind it: its cause, its context and
+    litellm's ``original_exception`` (a failed stream's)."""
+    seen: set[int] = set()
+    todo = [err]
+    while todo:
+        e = todo.pop(0)
+        if not isinstance(e, BaseException) or id(e) in seen:
+            continue
+        seen.add(id(e))
+        yield e
+        todo += [e.__cause__, e.__context__, getattr(e, "original_exception", None)]
+
+
+def _transport_error(litellm, err):
+    """The error behind ``err`` when no (whole) response came: the HTTP
+    client's (refused, unreachable, reset, cut short, an invalid URL), or
+    litellm's connection error (a stream that ended early); else None.
+    litellm reports most of these as server errors (status 500).  A timeout
+    is not one of them (it is said as a timeout), nor an HTTP error."""
+    import httpx  # litellm's HTTP client, loaded with it
+
+    causes = list(_causes(err))
+    if any(isinstance(e, (httpx.TimeoutException, httpx.HTTPStatusError, litellm.Timeout)) for e in causes):
+        return None
+    for e in causes:
+        if isinstance(e, (httpx.TransportError, httpx.InvalidURL)):
+            return e
+    for e in causes:
+        if isinstance(e, litellm.APIConnectionError):
+            return e
+    return None
+
+
+def _invalid_url(litellm, err) -> bool:
+    """The endpoint's URL cannot be used (no or an unsupported protocol, a
+    malformed URL): a configuration error, never worth retrying."""
+    import httpx
+
+    return isinstance(_transport_error(litellm, err), (httpx.UnsupportedProtocol, httpx.InvalidURL))
+
+
+def _http_response(err) -> bool:
+    """Whether ``err`` came with an HTTP response (an HTTP 408, say, as
+    opposed to a timeout of ours, which litellm gives the same class and
+    status)."""
+    import httpx
+
+    return bool(getattr(err, "litellm_response_headers", None)) or any(
+        isinstance(e, httpx.HTTPStatusError) for e in _causes(err))
+
+
 def _retryable(litellm, err) -> bool:
-    if _malformed_200(err) or _auth_error(litellm, err):
+    if _malformed_200(err) or _auth_error(litellm, err) or _invalid_url(litellm, err):
         return False
     if isinstance(err, (litellm.Timeout, litellm.APIConnectionError, litellm.RateLimitError,
                         litellm.InternalServerError, litellm.ServiceUnavailableError)):
@@ -265,31 +317,40 @@ def _retryable(litellm, err) -> bool:
     return s is not None and (s in _RETRY_STATUS or s >= 500)
 
 
-def _describe(litellm, err, cfg: CallConfig) -> str:
-    """One line for an exception from litellm."""
-    if _malformed_200(err):
-        return "malformed reply: the response body is not a valid chat completion"
-    s = _status(err)
-    if isinstance(err, litellm.Timeout):
-        return f"timed out after {cfg.timeout:g}s"
-    text = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+def _message(err) -> str:
+    """The gist of an exception's text, one line, without litellm's
+    wrapping (class names, provider tags, its tracebacks)."""
+    text = str(err).strip().splitlines()[0] if str(err).strip() else ""
+    text = text.split("Traceback (most recent call last)")[0].strip()
     # "litellm.RateLimitError: RateLimitError: OpenAIException - msg" -> "msg"
     for sep in (" - ", "Exception: "):
         if sep in text:
             text = text.split(sep, 1)[1]
             break
-    text = " ".join(text.split())
+    text = " ".join(text.split()) or type(err).__name__
     if text.startswith("{"):  # the provider's JSON error body: take its message
         try:
             body = json.loads(text)
             e = body.get("error", body)
             text = str(e.get("message") or text) if isinstance(e, dict) else str(e)
-        except ValueError:
+        except (ValueError, AttributeError):
             pass
-    if len(text) > 200:
-        text = text[:197] + "..."
+    return text[:197] + "..." if len(text) > 200 else text
+
+
+def _describe(litellm, err, cfg: CallConfig) -> str:
+    """One line for an exception from litellm."""
+    if _malformed_200(err):
+        return "malformed reply: the response body is not a valid chat completion"
+    s = _status(err)
+    if isinstance(err, litellm.Timeout) and not _http_response(err):
+        return f"timed out after {cfg.timeout:g}s"
+    transport = _transport_error(litellm, err)
+    if transport is not None:  # no HTTP exchange (or half of one): no status to report
+        return f"connection failed: {_message(transport)}"
+    text = _message(err)
     kind = {401: "authentication failed", 403: "permission denied", 404: "not found",
-            429: "rate limited", 400: "bad request"}.get(s or 0)
+            408: "request timeout", 429: "rate limited", 400: "bad request"}.get(s or 0)
     if kind is None and isinstance(err, litellm.APIConnectionError) and not s:
         kind = "connection failed"
     if kind is None and s and s >= 500:
@@ -527,7 +588,9 @@ def complete(repo, messages: list[dict], *, operation: str = "chat", model: str 
                 raise _no_key_error(cfg.model, _key_vars(cfg.model)) from None
             what = _describe(litellm, err, cfg)
             tries = f" after {attempts} attempts" if attempts > 1 else ""
-            raise LLMError(f"model call failed{tries}: {cfg.model}: {what}") from None
+            hints = (("check the endpoint's URL (tract config baseUrl, $TRACT_BASE_URL, $OPENAI_BASE_URL)",)
+                     if _invalid_url(litellm, err) else ())
+            raise LLMError(f"model call failed{tries}: {cfg.model}: {what}", hints=hints) from None
     latency = time.perf_counter() - t0
     c = _completion(litellm, resp, cfg, attempts, latency, messages)
     names = [t.get("function", t).get("name") for t in tools or () if isinstance(t, dict)]
