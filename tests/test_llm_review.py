@@ -179,3 +179,70 @@ def test_http_408_is_reported_as_the_http_error_it_is(cli, fake_llm, store):
                  "fake error 408\n")
     assert len(fake_llm.requests) == 3
     assert store_state(store) == before
+
+
+# ------------- 3. a streamed tool call with no name or id is an error
+@pytest.mark.parametrize("calls,line", [
+    ([{"id": "c9", "name": "", "arguments": "{}"}], "fatal: malformed reply: tool call 0 has no function name\n"),
+    ([{"id": "", "name": "f", "arguments": "{}"}], "fatal: malformed reply: tool call 0 (f) has no id\n"),
+    ([{"id": "c1", "name": "f", "arguments": "{}"}, {"id": "", "name": "g", "arguments": "{}"}],
+     "fatal: malformed reply: tool call 1 (g) has no id\n"),
+])
+@pytest.mark.parametrize("stream", ["--stream", "--no-stream"])
+def test_a_tool_call_with_no_name_or_id_is_malformed_streamed_or_not(cli, fake_llm, store, calls, line, stream):
+    before = store_state(store)
+    fake_llm.reply("", tool_calls=calls)
+    r = cli("chat", stream, "q", env=fake_llm.env)
+    assert (r.code, r.out, r.err) == (128, "", line)
+    assert len(fake_llm.requests) == 1
+    assert store_state(store) == before
+
+
+def test_a_streamed_bad_tool_call_after_text_is_an_error_too(cli, fake_llm, store):
+    before = store_state(store)
+    fake_llm.reply("y", tool_calls=[{"id": "c9", "name": "", "arguments": "{}"}])
+    r = cli("chat", "--stream", "q", env=fake_llm.env)
+    assert (r.code, r.err) == (128, "fatal: malformed reply: tool call 0 has no function name\n")
+    assert store_state(store) == before
+
+
+def test_streamed_tool_calls_are_still_recorded(cli, fake_llm, store, git):
+    fake_llm.reply("", tool_calls=[{"id": "c1", "name": "f", "arguments": {"x": 1}},
+                                   {"id": "c2", "name": "g", "arguments": "{}"}])
+    r = cli("chat", "--stream", "q", env=fake_llm.env)
+    assert (r.code, r.out, r.err) == (0, '-> f({"x": 1})\n-> g({})\n', "")
+
+
+# --------------- 4. a streamed reply without usage is flagged estimated
+@pytest.mark.parametrize("stream", ["--stream", "--no-stream"])
+def test_a_reply_without_usage_is_estimated_streamed_or_not(cli, fake_llm, store, git, stream):
+    fake_llm.reply("no usage here", usage=None)
+    r = cli("chat", stream, "q", env=fake_llm.env)
+    assert (r.code, r.out, r.err) == (0, "no usage here\n", "")
+    usage = git(store, "log", "-1", "--format=%(trailers:key=Tract-Usage,valueonly)").strip()
+    assert usage.endswith(" estimated"), usage
+    note = json.loads(git(store, "notes", "--ref=refs/notes/tract", "show", "HEAD"))
+    assert note["llm"]["usage"]["estimated"] is True
+    assert note["llm"]["usage"]["completion_tokens"] == 3  # "no usage here"
+
+
+def test_a_streamed_reply_with_usage_is_exact(cli, fake_llm, store, git):
+    fake_llm.reply("with usage", usage=(20, 2))
+    r = cli("chat", "--stream", "q", env=fake_llm.env)
+    assert (r.code, r.out, r.err) == (0, "with usage\n", "")
+    assert git(store, "log", "-1", "--format=%(trailers:key=Tract-Usage,valueonly)").strip() == \
+        "prompt=20 completion=2 total=22"
+    note = json.loads(git(store, "notes", "--ref=refs/notes/tract", "show", "HEAD"))
+    assert note["llm"]["usage"] == {"prompt_tokens": 20, "completion_tokens": 2, "total_tokens": 22}
+
+
+def test_chat_stream_without_usage_is_estimated(store_path, fake_llm):
+    from tract_git import Tract
+
+    with Tract.open(store_path, model=fake_llm.model, base_url=fake_llm.base_url, api_key="k") as t:
+        fake_llm.reply("one two", usage=None)
+        s = t.chat_stream("count")
+        assert "".join(s) == "one two"
+        assert s.result.usage.estimated is True
+        assert str(s.result.usage).endswith(" estimated")
+        assert s.result.cost is not None  # counted tokens of a priced model

@@ -515,18 +515,38 @@ def _kwargs(litellm, cfg: CallConfig, messages: list[dict], tools, stream: bool 
 
 
 def _call_once(litellm, kw: dict, on_text):
+    """One attempt: ``(response, usage_reported)``; ``usage_reported`` is
+    False for a stream whose provider sent no usage (litellm then counts
+    it itself, and says nothing)."""
     # litellm and pydantic warn about their own internals; not the user's concern
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return _call_once_quiet(litellm, kw, on_text)
 
 
+def _chunk_usage(chunk):
+    return chunk.get("usage") if isinstance(chunk, dict) else getattr(chunk, "usage", None)
+
+
+def _gather_tool_call(calls: dict, tc) -> None:
+    """Add a streamed tool-call delta to ``calls`` (index -> id and name)."""
+    get = (lambda o, k: o.get(k)) if isinstance(tc, dict) else getattr
+    i = get(tc, "index", None)
+    c = calls.setdefault(i if isinstance(i, int) else len(calls), {"id": "", "function": {"name": ""}})
+    c["id"] = c["id"] or get(tc, "id", None) or ""
+    fn = get(tc, "function", None)
+    name = (fn.get("name") if isinstance(fn, dict) else getattr(fn, "name", None)) if fn is not None else None
+    c["function"]["name"] = c["function"]["name"] or name or ""
+
+
 def _call_once_quiet(litellm, kw: dict, on_text):
     if on_text is None:
-        return litellm.completion(**kw)
+        return litellm.completion(**kw), True
     kw = dict(kw, stream=True, stream_options={"include_usage": True})
     chunks = []
-    for ch in litellm.completion(**kw):
+    calls: dict = {}
+    stream = litellm.completion(**kw)
+    for ch in stream:
         chunks.append(ch)
         choices = getattr(ch, "choices", None) or []
         if choices:
@@ -534,9 +554,19 @@ def _call_once_quiet(litellm, kw: dict, on_text):
             piece = getattr(delta, "content", None) if delta is not None else None
             if piece:
                 on_text(piece)
+            for tc in (getattr(delta, "tool_calls", None) if delta is not None else None) or ():
+                _gather_tool_call(calls, tc)
     if not chunks:
-        return None
-    return litellm.stream_chunk_builder(chunks, messages=kw["messages"])
+        return None, True
+    # litellm's builder drops a tool call with no name or id: check them
+    # here, as a reply that is not streamed is checked (same messages)
+    _checked_tool_calls([calls[i] for i in sorted(calls)])
+    # asked for usage, litellm always ends the stream with some: the
+    # provider's, or its own count when the provider sent none.  Which one
+    # shows in the chunks it kept (the provider's usage chunk among them)
+    kept = getattr(stream, "chunks", None)
+    reported = True if not isinstance(kept, list) else any(_chunk_usage(c) is not None for c in kept)
+    return litellm.stream_chunk_builder(chunks, messages=kw["messages"]), reported
 
 
 def complete(repo, messages: list[dict], *, operation: str = "chat", model: str | None = None,
@@ -571,7 +601,7 @@ def complete(repo, messages: list[dict], *, operation: str = "chat", model: str 
     while True:
         attempts += 1
         try:
-            resp = _call_once(litellm, kw, on_text)
+            resp, usage_reported = _call_once(litellm, kw, on_text)
             break
         except LLMError:
             raise
@@ -592,7 +622,7 @@ def complete(repo, messages: list[dict], *, operation: str = "chat", model: str 
                      if _invalid_url(litellm, err) else ())
             raise LLMError(f"model call failed{tries}: {cfg.model}: {what}", hints=hints) from None
     latency = time.perf_counter() - t0
-    c = _completion(litellm, resp, cfg, attempts, latency, messages)
+    c = _completion(litellm, resp, cfg, attempts, latency, messages, usage_reported)
     names = [t.get("function", t).get("name") for t in tools or () if isinstance(t, dict)]
     if names:
         c.generation_config["tools"] = [n for n in names if n]
@@ -600,7 +630,7 @@ def complete(repo, messages: list[dict], *, operation: str = "chat", model: str 
 
 
 def _completion(litellm, resp, cfg: CallConfig, attempts: int, latency: float,
-                messages: list[dict]) -> Completion:
+                messages: list[dict], usage_reported: bool = True) -> Completion:
     choices = getattr(resp, "choices", None) if resp is not None else None
     if not choices:
         raise LLMError(f"malformed reply from {cfg.model}: no choices")
@@ -612,7 +642,7 @@ def _completion(litellm, resp, cfg: CallConfig, attempts: int, latency: float,
     if text is not None and not isinstance(text, str):
         raise LLMError(f"malformed reply from {cfg.model}: message content is not text")
     tool_calls = _checked_tool_calls(getattr(msg, "tool_calls", None))
-    usage = _usage(litellm, resp, cfg, messages, text or "", tool_calls)
+    usage = _usage(litellm, resp if usage_reported else None, cfg, messages, text or "", tool_calls)
     return Completion(
         text=text or "",
         tool_calls=tool_calls,
