@@ -246,3 +246,33 @@ def test_chat_stream_without_usage_is_estimated(store_path, fake_llm):
         assert s.result.usage.estimated is True
         assert str(s.result.usage).endswith(" estimated")
         assert s.result.cost is not None  # counted tokens of a priced model
+
+
+# ------------------------------------------- 8. a timeout of 0 is refused
+@pytest.mark.parametrize("value", ["0", "-0", "0.0", "nan"])
+def test_a_timeout_that_is_not_positive_is_refused_before_any_request(cli, fake_llm, store, git, value):
+    before = store_state(store)
+    env = dict(fake_llm.env, TRACT_LLM_TIMEOUT=value)
+    r = cli("chat", "q", env=env)
+    assert (r.code, r.out, r.err) == (129, "", f"error: environment TRACT_LLM_TIMEOUT: '{value}' must be "
+                                               "greater than 0\n")
+    # a value written by other means (git config) is caught when used
+    git(store, "config", "tract.timeout", value)
+    r = cli("generate", env=fake_llm.env)
+    assert (r.code, r.out, r.err) == (129, "", f"error: config tract.timeout: '{value}' must be greater than 0\n")
+    assert fake_llm.requests == []
+    git(store, "config", "--unset", "tract.timeout")
+    assert store_state(store) == before
+
+
+def test_a_timeout_argument_of_0_is_refused(store_path, fake_llm):
+    from tract_git import Tract
+    from tract_git.errors import ConfigError
+
+    with Tract.open(store_path) as t:
+        fake_llm.attach(t)
+        t.user("hello")
+        with pytest.raises(ConfigError) as ei:
+            t.generate(timeout=0)
+        assert str(ei.value) == "argument: '0' must be greater than 0"
+    assert fake_llm.requests == []
