@@ -276,3 +276,18 @@ def test_a_timeout_argument_of_0_is_refused(store_path, fake_llm):
             t.generate(timeout=0)
         assert str(ei.value) == "argument: '0' must be greater than 0"
     assert fake_llm.requests == []
+
+
+# ------------------ 9. a tool whose "function" is no object: usage error
+@pytest.mark.parametrize("tools", ['[{"type": "function", "function": "x"}]',
+                                   '[{"type": "function", "function": null}]',
+                                   '[{"type": "function", "function": ["f"]}]'])
+def test_a_tool_whose_function_is_not_an_object_is_a_usage_error(cli, fake_llm, store, tmp_path, tools):
+    before = store_state(store)
+    (tmp_path / "bad.json").write_text(tools)
+    for cmd in (("chat", "q"), ("generate",)):
+        r = cli(*cmd, "--tools", "bad.json", env=fake_llm.env)
+        assert (r.code, r.out, r.err) == (129, "", "error: bad.json: expected a JSON list of tool schemas, "
+                                                   "each with a function name\n")
+    assert fake_llm.requests == []
+    assert store_state(store) == before

@@ -45,7 +45,8 @@ def read_tools(path: str | None) -> list | None:
     except (UnicodeDecodeError, ValueError) as e:
         raise InvalidInputError(f"{path} is not valid JSON: {e}") from None
     if not isinstance(tools, list) or not all(
-            isinstance(t, dict) and isinstance(t.get("function", t).get("name"), str) for t in tools):
+            isinstance(t, dict) and isinstance(t.get("function", t), dict)
+            and isinstance(t.get("function", t).get("name"), str) for t in tools):
         raise InvalidInputError(f"{path}: expected a JSON list of tool schemas, each with a function name")
     return [t if "function" in t else {"type": "function", "function": t} for t in tools]
 
