@@ -291,3 +291,24 @@ def test_a_tool_whose_function_is_not_an_object_is_a_usage_error(cli, fake_llm, 
                                                    "each with a function name\n")
     assert fake_llm.requests == []
     assert store_state(store) == before
+
+
+# ---------- 10. a stream failing after text: the error on its own line
+def test_a_failed_stream_ends_the_partial_line_before_the_error(cli, fake_llm, store):
+    before = store_state(store)
+    fake_llm.cut("The first half")
+    r = cli("chat", "--stream", "q", env=fake_llm.env)
+    assert (r.code, r.out, r.err) == (
+        128, "The first half\n", "fatal: model call failed: openai/gpt-4o-mini: connection failed: "
+                                 "Stream ended before a finish_reason was received\n")
+    fake_llm.reply("y", tool_calls=[{"id": "c9", "name": "", "arguments": "{}"}])
+    r = cli("generate", "--stream", env=fake_llm.env)
+    assert (r.code, r.out, r.err) == (128, "y\n", "fatal: malformed reply: tool call 0 has no function name\n")
+    assert store_state(store) == before
+
+
+def test_a_stream_failing_before_any_text_prints_nothing(cli, fake_llm, store):
+    fake_llm.error(500)
+    r = cli("chat", "--stream", "q", env=dict(fake_llm.env, TRACT_LLM_RETRIES="0"))
+    assert (r.code, r.out, r.err) == (128, "", "fatal: model call failed: openai/gpt-4o-mini: "
+                                               "server error (HTTP 500): fake error 500\n")
