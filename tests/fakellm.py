@@ -13,6 +13,7 @@ Use the ``fake_llm`` fixture (registered in ``conftest.py`` with
         fake_llm.hang(5)                                   # the next call hangs 5 s
         fake_llm.raw(b"not json")                          # a malformed 200 body
         fake_llm.empty_choices()                           # {"choices": []}
+        fake_llm.cut("The first")                          # the reply is cut short
         ...
         fake_llm.base_url          # "http://127.0.0.1:PORT/v1"
         fake_llm.model             # "openai/gpt-4o-mini": a priced model name
@@ -63,7 +64,7 @@ class Request:
 
 @dataclass
 class Canned:
-    kind: str  # reply | error | hang | raw
+    kind: str  # reply | error | hang | raw | cut
     status: int = 200
     body: object = None  # dict for reply/error, bytes for raw
     delay: float = 0.0
@@ -168,6 +169,13 @@ class FakeLLM:
         self._push(Canned("raw", status, body, headers={"Content-Type": content_type}), times)
         return self
 
+    def cut(self, text: str = "", *, times: int = 1) -> "FakeLLM":
+        """The next reply is cut short: a stream sends ``text`` (one chunk
+        per word), then the connection closes with no finish_reason and no
+        ``[DONE]``; a plain request gets half a body, then the close."""
+        self._push(Canned("cut", 200, self._reply_body(text, None, None, None, "stop")), times)
+        return self
+
     def empty_choices(self, *, times: int = 1) -> "FakeLLM":
         body = {"id": "chatcmpl-fake", "object": "chat.completion", "created": 1700000000,
                 "model": "fake", "choices": [],
@@ -270,7 +278,17 @@ class FakeLLM:
                         if out.get("model") is None:
                             out["model"] = (body or {}).get("model") or "fake"
                         if body and body.get("stream"):
-                            self._stream(out, bool((body.get("stream_options") or {}).get("include_usage")))
+                            self._stream(out, bool((body.get("stream_options") or {}).get("include_usage")),
+                                         cut=c.kind == "cut")
+                        elif c.kind == "cut":
+                            data = json.dumps(out).encode()
+                            self.send_response(200)
+                            self.send_header("Content-Type", "application/json")
+                            self.send_header("Content-Length", str(len(data)))
+                            self.end_headers()
+                            self.wfile.write(data[:len(data) // 2])
+                            self.wfile.flush()
+                            self.close_connection = True
                         else:
                             self._send(200, json.dumps(out).encode())
                 except (BrokenPipeError, ConnectionResetError):
@@ -279,7 +297,7 @@ class FakeLLM:
                 with fake._lock:
                     fake.timings.append(spent)
 
-            def _stream(self, out: dict, include_usage: bool):
+            def _stream(self, out: dict, include_usage: bool, cut: bool = False):
                 self.send_response(200)
                 self.send_header("Content-Type", "text/event-stream")
                 self.send_header("Cache-Control", "no-cache")
@@ -307,6 +325,8 @@ class FakeLLM:
                             break
                         piece = w if i == len(words) - 1 else w + " "
                         chunk([{"index": 0, "delta": {"content": piece}, "finish_reason": None}])
+                    if cut:  # the connection closes here: no finish_reason, no [DONE]
+                        return
                     for i, tc in enumerate(msg.get("tool_calls") or []):
                         chunk([{"index": 0, "delta": {"tool_calls": [dict(tc, index=i)]},
                                 "finish_reason": None}])

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 
@@ -45,7 +46,8 @@ def read_tools(path: str | None) -> list | None:
     except (UnicodeDecodeError, ValueError) as e:
         raise InvalidInputError(f"{path} is not valid JSON: {e}") from None
     if not isinstance(tools, list) or not all(
-            isinstance(t, dict) and isinstance(t.get("function", t).get("name"), str) for t in tools):
+            isinstance(t, dict) and isinstance(t.get("function", t), dict)
+            and isinstance(t.get("function", t).get("name"), str) for t in tools):
         raise InvalidInputError(f"{path}: expected a JSON list of tool schemas, each with a function name")
     return [t if "function" in t else {"type": "function", "function": t} for t in tools]
 
@@ -59,6 +61,24 @@ def call_params(temperature, max_tokens) -> dict:
     return p
 
 
+class _Printer:
+    """An ``on_text`` callback printing pieces to stdout as they arrive."""
+
+    def __init__(self) -> None:
+        self.open_line = False  # printed text that did not end with a newline
+
+    def __call__(self, piece: str) -> None:
+        click.echo(piece, nl=False)
+        sys.stdout.flush()
+        self.open_line = not piece.endswith("\n")
+
+    def end_line(self) -> None:
+        if self.open_line:
+            click.echo()
+            sys.stdout.flush()
+            self.open_line = False
+
+
 def streamer(stream, as_json):
     """An ``on_text`` callback printing pieces to stdout, or None."""
     if as_json:
@@ -67,12 +87,19 @@ def streamer(stream, as_json):
         stream = sys.stdout.isatty()
     if not stream:
         return None
+    return _Printer()
 
-    def on_text(piece: str) -> None:
-        click.echo(piece, nl=False)
-        sys.stdout.flush()
 
-    return on_text
+@contextlib.contextmanager
+def streaming(on_text):
+    """Around the call: if it fails after part of a reply was printed, end
+    that line, so the error starts on its own."""
+    try:
+        yield
+    except BaseException:
+        if isinstance(on_text, _Printer):
+            on_text.end_line()
+        raise
 
 
 def render_reply(res, as_json: bool, streamed: bool) -> None:

@@ -29,7 +29,7 @@ import click
 
 from ..ops import chat as _chat
 from ._common import pass_ctx, read_content
-from ._llmopts import call_params, model_options, read_tools, render_reply, streamer
+from ._llmopts import call_params, model_options, read_tools, render_reply, streamer, streaming
 
 
 @click.command("chat")
@@ -41,8 +41,9 @@ def command(ctx, text, file, model, temperature, max_tokens, tools_file, stream,
     """Send a user message to the model; commit it and the reply."""
     content = read_content(text, file, what="message")
     on_text = streamer(stream, as_json)
-    res = _chat.chat(ctx.repo(), content, model=model, tools=read_tools(tools_file), on_text=on_text,
-                     **call_params(temperature, max_tokens))
+    with streaming(on_text):
+        res = _chat.chat(ctx.repo(), content, model=model, tools=read_tools(tools_file), on_text=on_text,
+                         **call_params(temperature, max_tokens))
     render_reply(res, as_json, on_text is not None)
 
 

@@ -16,7 +16,7 @@ import click
 
 from ..ops import chat as _chat
 from ._common import pass_ctx
-from ._llmopts import call_params, model_options, read_tools, render_reply, streamer
+from ._llmopts import call_params, model_options, read_tools, render_reply, streamer, streaming
 
 
 @click.command("generate")
@@ -25,8 +25,9 @@ from ._llmopts import call_params, model_options, read_tools, render_reply, stre
 def command(ctx, model, temperature, max_tokens, tools_file, stream, as_json):
     """Send the context to the model and commit its reply."""
     on_text = streamer(stream, as_json)
-    res = _chat.generate(ctx.repo(), model=model, tools=read_tools(tools_file), on_text=on_text,
-                         **call_params(temperature, max_tokens))
+    with streaming(on_text):
+        res = _chat.generate(ctx.repo(), model=model, tools=read_tools(tools_file), on_text=on_text,
+                             **call_params(temperature, max_tokens))
     render_reply(res, as_json, on_text is not None)
 
 

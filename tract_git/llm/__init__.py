@@ -157,15 +157,25 @@ def _status(err) -> int | None:
         return None
 
 
+#: what litellm says when a 200 body is JSON but not a chat completion (no
+#: ``choices``, a choice without a message, a list, a bogus ``usage``...):
+#: it reports those as a server error (status 500), or a connection error
+#: carrying its own traceback
+_NOT_A_COMPLETION_TEXTS = ("Invalid response object", "provider returned a response with no 'choices'",
+                           "provider returned 'choices' that is not a list")
+
+
 def _malformed_200(err) -> bool:
     """A 200 response whose body is not a chat completion.  litellm's HTTP
-    path says so with status 200; the OpenAI client's turns it into an
-    InternalServerError showing the 200 response (JSON that is not JSON)
-    or saying "Empty or invalid response" (not JSON at all)."""
+    path says so with status 200 (not JSON at all), or in its own words
+    with status 500 (JSON of the wrong shape); the OpenAI client's turns
+    it into an InternalServerError showing the 200 response (JSON that is
+    not JSON) or saying "Empty or invalid response" (not JSON at all)."""
     if _status(err) == 200:
         return True
     text = str(err)
-    return "[200 OK]" in text or "Empty or invalid response from LLM endpoint" in text
+    return ("[200 OK]" in text or "Empty or invalid response from LLM endpoint" in text
+            or any(t in text for t in _NOT_A_COMPLETION_TEXTS))
 
 
 #: what the OpenAI client (and others) say when no key was found, before any request
@@ -245,8 +255,60 @@ def _check_key(litellm, cfg: CallConfig) -> None:
     raise _no_key_error(cfg.model, " or ".join(missing[:2]))
 
 
+def _causes(err):
+    """``err`` and the exceptions behind it: its cause, its context and
+    litellm's ``original_exception`` (a failed stream's)."""
+    seen: set[int] = set()
+    todo = [err]
+    while todo:
+        e = todo.pop(0)
+        if not isinstance(e, BaseException) or id(e) in seen:
+            continue
+        seen.add(id(e))
+        yield e
+        todo += [e.__cause__, e.__context__, getattr(e, "original_exception", None)]
+
+
+def _transport_error(litellm, err):
+    """The error behind ``err`` when no (whole) response came: the HTTP
+    client's (refused, unreachable, reset, cut short, an invalid URL), or
+    litellm's connection error (a stream that ended early); else None.
+    litellm reports most of these as server errors (status 500).  A timeout
+    is not one of them (it is said as a timeout), nor an HTTP error."""
+    import httpx  # litellm's HTTP client, loaded with it
+
+    causes = list(_causes(err))
+    if any(isinstance(e, (httpx.TimeoutException, httpx.HTTPStatusError, litellm.Timeout)) for e in causes):
+        return None
+    for e in causes:
+        if isinstance(e, (httpx.TransportError, httpx.InvalidURL)):
+            return e
+    for e in causes:
+        if isinstance(e, litellm.APIConnectionError):
+            return e
+    return None
+
+
+def _invalid_url(litellm, err) -> bool:
+    """The endpoint's URL cannot be used (no or an unsupported protocol, a
+    malformed URL): a configuration error, never worth retrying."""
+    import httpx
+
+    return isinstance(_transport_error(litellm, err), (httpx.UnsupportedProtocol, httpx.InvalidURL))
+
+
+def _http_response(err) -> bool:
+    """Whether ``err`` came with an HTTP response (an HTTP 408, say, as
+    opposed to a timeout of ours, which litellm gives the same class and
+    status)."""
+    import httpx
+
+    return bool(getattr(err, "litellm_response_headers", None)) or any(
+        isinstance(e, httpx.HTTPStatusError) for e in _causes(err))
+
+
 def _retryable(litellm, err) -> bool:
-    if _malformed_200(err) or _auth_error(litellm, err):
+    if _malformed_200(err) or _auth_error(litellm, err) or _invalid_url(litellm, err):
         return False
     if isinstance(err, (litellm.Timeout, litellm.APIConnectionError, litellm.RateLimitError,
                         litellm.InternalServerError, litellm.ServiceUnavailableError)):
@@ -255,31 +317,40 @@ def _retryable(litellm, err) -> bool:
     return s is not None and (s in _RETRY_STATUS or s >= 500)
 
 
-def _describe(litellm, err, cfg: CallConfig) -> str:
-    """One line for an exception from litellm."""
-    if _malformed_200(err):
-        return "malformed reply: the response body is not a valid chat completion"
-    s = _status(err)
-    if isinstance(err, litellm.Timeout):
-        return f"timed out after {cfg.timeout:g}s"
-    text = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+def _message(err) -> str:
+    """The gist of an exception's text, one line, without litellm's
+    wrapping (class names, provider tags, its tracebacks)."""
+    text = str(err).strip().splitlines()[0] if str(err).strip() else ""
+    text = text.split("Traceback (most recent call last)")[0].strip()
     # "litellm.RateLimitError: RateLimitError: OpenAIException - msg" -> "msg"
     for sep in (" - ", "Exception: "):
         if sep in text:
             text = text.split(sep, 1)[1]
             break
-    text = " ".join(text.split())
+    text = " ".join(text.split()) or type(err).__name__
     if text.startswith("{"):  # the provider's JSON error body: take its message
         try:
             body = json.loads(text)
             e = body.get("error", body)
             text = str(e.get("message") or text) if isinstance(e, dict) else str(e)
-        except ValueError:
+        except (ValueError, AttributeError):
             pass
-    if len(text) > 200:
-        text = text[:197] + "..."
+    return text[:197] + "..." if len(text) > 200 else text
+
+
+def _describe(litellm, err, cfg: CallConfig) -> str:
+    """One line for an exception from litellm."""
+    if _malformed_200(err):
+        return "malformed reply: the response body is not a valid chat completion"
+    s = _status(err)
+    if isinstance(err, litellm.Timeout) and not _http_response(err):
+        return f"timed out after {cfg.timeout:g}s"
+    transport = _transport_error(litellm, err)
+    if transport is not None:  # no HTTP exchange (or half of one): no status to report
+        return f"connection failed: {_message(transport)}"
+    text = _message(err)
     kind = {401: "authentication failed", 403: "permission denied", 404: "not found",
-            429: "rate limited", 400: "bad request"}.get(s or 0)
+            408: "request timeout", 429: "rate limited", 400: "bad request"}.get(s or 0)
     if kind is None and isinstance(err, litellm.APIConnectionError) and not s:
         kind = "connection failed"
     if kind is None and s and s >= 500:
@@ -387,8 +458,34 @@ def _generic_endpoint(litellm, cfg: CallConfig) -> str | None:
     return None
 
 
+#: the key sent to an endpoint when none is found anywhere (local servers want some key)
+PLACEHOLDER_KEY = "no-key"
+
+
+def _endpoint_key(litellm, cfg: CallConfig, generic: bool) -> str | None:
+    """The key to pass for a call to ``cfg.base_url`` when neither the call,
+    the session nor TRACT_API_KEY gave one: the provider's own key from the
+    environment, else a placeholder; None to let litellm read it itself.
+
+    An OpenAI-compatible endpoint (``generic``) goes through litellm's
+    ``hosted_vllm`` provider, which does not read OPENAI_API_KEY: it is read
+    here.  A named provider (``anthropic/...``) reads its own variable; the
+    placeholder is sent only when that variable is not set."""
+    if generic:
+        return os.environ.get("OPENAI_API_KEY") or PLACEHOLDER_KEY
+    try:
+        v = litellm.validate_environment(model=cfg.model)
+    except Exception:  # cannot tell: a placeholder, as for any endpoint
+        return PLACEHOLDER_KEY
+    if v.get("keys_in_environment"):
+        return None
+    missing = v.get("missing_keys") or []
+    return PLACEHOLDER_KEY if any(k.endswith("API_KEY") for k in missing) else None
+
+
 def _kwargs(litellm, cfg: CallConfig, messages: list[dict], tools, stream: bool = False) -> dict:
     kw: dict = {"model": cfg.model, "messages": messages, "timeout": cfg.timeout, "max_retries": 0}
+    name = None
     if cfg.base_url:
         kw["api_base"] = cfg.base_url
         name = _generic_endpoint(litellm, cfg)
@@ -397,8 +494,10 @@ def _kwargs(litellm, cfg: CallConfig, messages: list[dict], tools, stream: bool 
             kw["custom_llm_provider"] = "hosted_vllm"
     if cfg.api_key:
         kw["api_key"] = cfg.api_key
-    elif cfg.base_url and not os.environ.get("OPENAI_API_KEY"):
-        kw["api_key"] = "no-key"  # local servers want some key; none is sent anywhere else
+    elif cfg.base_url:
+        key = _endpoint_key(litellm, cfg, generic=name is not None)
+        if key:
+            kw["api_key"] = key
     kw.update(cfg.params)
     if tools:
         kw["tools"] = list(tools)
@@ -416,18 +515,38 @@ def _kwargs(litellm, cfg: CallConfig, messages: list[dict], tools, stream: bool 
 
 
 def _call_once(litellm, kw: dict, on_text):
+    """One attempt: ``(response, usage_reported)``; ``usage_reported`` is
+    False for a stream whose provider sent no usage (litellm then counts
+    it itself, and says nothing)."""
     # litellm and pydantic warn about their own internals; not the user's concern
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return _call_once_quiet(litellm, kw, on_text)
 
 
+def _chunk_usage(chunk):
+    return chunk.get("usage") if isinstance(chunk, dict) else getattr(chunk, "usage", None)
+
+
+def _gather_tool_call(calls: dict, tc) -> None:
+    """Add a streamed tool-call delta to ``calls`` (index -> id and name)."""
+    get = (lambda o, k: o.get(k)) if isinstance(tc, dict) else getattr
+    i = get(tc, "index", None)
+    c = calls.setdefault(i if isinstance(i, int) else len(calls), {"id": "", "function": {"name": ""}})
+    c["id"] = c["id"] or get(tc, "id", None) or ""
+    fn = get(tc, "function", None)
+    name = (fn.get("name") if isinstance(fn, dict) else getattr(fn, "name", None)) if fn is not None else None
+    c["function"]["name"] = c["function"]["name"] or name or ""
+
+
 def _call_once_quiet(litellm, kw: dict, on_text):
     if on_text is None:
-        return litellm.completion(**kw)
+        return litellm.completion(**kw), True
     kw = dict(kw, stream=True, stream_options={"include_usage": True})
     chunks = []
-    for ch in litellm.completion(**kw):
+    calls: dict = {}
+    stream = litellm.completion(**kw)
+    for ch in stream:
         chunks.append(ch)
         choices = getattr(ch, "choices", None) or []
         if choices:
@@ -435,9 +554,19 @@ def _call_once_quiet(litellm, kw: dict, on_text):
             piece = getattr(delta, "content", None) if delta is not None else None
             if piece:
                 on_text(piece)
+            for tc in (getattr(delta, "tool_calls", None) if delta is not None else None) or ():
+                _gather_tool_call(calls, tc)
     if not chunks:
-        return None
-    return litellm.stream_chunk_builder(chunks, messages=kw["messages"])
+        return None, True
+    # litellm's builder drops a tool call with no name or id: check them
+    # here, as a reply that is not streamed is checked (same messages)
+    _checked_tool_calls([calls[i] for i in sorted(calls)])
+    # asked for usage, litellm always ends the stream with some: the
+    # provider's, or its own count when the provider sent none.  Which one
+    # shows in the chunks it kept (the provider's usage chunk among them)
+    kept = getattr(stream, "chunks", None)
+    reported = True if not isinstance(kept, list) else any(_chunk_usage(c) is not None for c in kept)
+    return litellm.stream_chunk_builder(chunks, messages=kw["messages"]), reported
 
 
 def complete(repo, messages: list[dict], *, operation: str = "chat", model: str | None = None,
@@ -472,7 +601,7 @@ def complete(repo, messages: list[dict], *, operation: str = "chat", model: str 
     while True:
         attempts += 1
         try:
-            resp = _call_once(litellm, kw, on_text)
+            resp, usage_reported = _call_once(litellm, kw, on_text)
             break
         except LLMError:
             raise
@@ -489,9 +618,11 @@ def complete(repo, messages: list[dict], *, operation: str = "chat", model: str 
                 raise _no_key_error(cfg.model, _key_vars(cfg.model)) from None
             what = _describe(litellm, err, cfg)
             tries = f" after {attempts} attempts" if attempts > 1 else ""
-            raise LLMError(f"model call failed{tries}: {cfg.model}: {what}") from None
+            hints = (("check the endpoint's URL (tract config baseUrl, $TRACT_BASE_URL, $OPENAI_BASE_URL)",)
+                     if _invalid_url(litellm, err) else ())
+            raise LLMError(f"model call failed{tries}: {cfg.model}: {what}", hints=hints) from None
     latency = time.perf_counter() - t0
-    c = _completion(litellm, resp, cfg, attempts, latency, messages)
+    c = _completion(litellm, resp, cfg, attempts, latency, messages, usage_reported)
     names = [t.get("function", t).get("name") for t in tools or () if isinstance(t, dict)]
     if names:
         c.generation_config["tools"] = [n for n in names if n]
@@ -499,7 +630,7 @@ def complete(repo, messages: list[dict], *, operation: str = "chat", model: str 
 
 
 def _completion(litellm, resp, cfg: CallConfig, attempts: int, latency: float,
-                messages: list[dict]) -> Completion:
+                messages: list[dict], usage_reported: bool = True) -> Completion:
     choices = getattr(resp, "choices", None) if resp is not None else None
     if not choices:
         raise LLMError(f"malformed reply from {cfg.model}: no choices")
@@ -511,7 +642,7 @@ def _completion(litellm, resp, cfg: CallConfig, attempts: int, latency: float,
     if text is not None and not isinstance(text, str):
         raise LLMError(f"malformed reply from {cfg.model}: message content is not text")
     tool_calls = _checked_tool_calls(getattr(msg, "tool_calls", None))
-    usage = _usage(litellm, resp, cfg, messages, text or "", tool_calls)
+    usage = _usage(litellm, resp if usage_reported else None, cfg, messages, text or "", tool_calls)
     return Completion(
         text=text or "",
         tool_calls=tool_calls,

@@ -44,6 +44,8 @@ CONTROL = {
     "backoff": ("backoff", float),
 }
 DEFAULTS = {"timeout": 60.0, "retries": 2, "backoff": 1.0}
+#: controls that must be greater than 0 (a call with no time to answer fails oddly)
+POSITIVE = {"timeout"}
 ENV_CONTROL = {"timeout": "TRACT_LLM_TIMEOUT", "retries": "TRACT_LLM_RETRIES", "backoff": "TRACT_LLM_BACKOFF"}
 #: the litellm parameter names a call may pass straight through
 PASS_THROUGH = {p for p, _ in SAMPLING.values()} | {
@@ -94,6 +96,8 @@ def _parse(name: str, parser, value, where: str):
         raise ConfigError(f"{where}: '{value}' is not a valid {name}") from None
     if parser in (int, float) and v < 0:
         raise ConfigError(f"{where}: '{value}' must not be negative")
+    if name in POSITIVE and not v > 0:  # also NaN
+        raise ConfigError(f"{where}: '{value}' must be greater than 0")
     return v
 
 
