@@ -265,6 +265,16 @@ def test_a_timeout_that_is_not_positive_is_refused_before_any_request(cli, fake_
     assert store_state(store) == before
 
 
+def test_tract_config_refuses_a_timeout_of_0(cli, store, git):
+    before = store_state(store)
+    for value in ("0", "0.0"):
+        r = cli("config", "timeout", value)
+        assert (r.code, r.out, r.err) == (129, "", f"error: '{value}' must be greater than 0\n")
+    assert store_state(store) == before
+    assert git(store, "config", "--get", "tract.timeout", check=False).returncode == 1
+    assert cli("config", "timeout", "2.5").code == 0
+
+
 def test_a_timeout_argument_of_0_is_refused(store_path, fake_llm):
     from tract_git import Tract
     from tract_git.errors import ConfigError

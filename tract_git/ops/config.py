@@ -77,7 +77,7 @@ _SECRET_VALUE_RE = re.compile(
 _KEY_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9-]*(\.[a-zA-Z0-9][a-zA-Z0-9_.-]*)?$")
 
 
-def _number(kind):
+def _number(kind, positive: bool = False):
     def check(v):
         try:
             n = kind(str(v).replace("_", "")) if kind is int else kind(v)
@@ -87,6 +87,8 @@ def _number(kind):
             raise ConfigError(f"'{v}' is not a number")
         if n < 0:
             raise ConfigError(f"'{v}' must not be negative")
+        if positive and not n > 0:  # a timeout of 0 would fail every call
+            raise ConfigError(f"'{v}' must be greater than 0")
         return str(v)
     return check
 
@@ -133,7 +135,8 @@ def known_keys() -> dict:
 
         model_keys = {"model": _text, "baseUrl": _text}
         for name, (_param, parser) in list(_llm.SAMPLING.items()) + list(_llm.CONTROL.items()):
-            model_keys[_CAMEL.get(name, name)] = _number(parser) if parser in (int, float) else _text
+            check = _number(parser, positive=name in _llm.POSITIVE) if parser in (int, float) else _text
+            model_keys[_CAMEL.get(name, name)] = check
         store = dict(STORE_KEYS)
         for op in ("",) + tuple(_llm.OPERATIONS):
             for k, check in model_keys.items():
