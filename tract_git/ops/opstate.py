@@ -32,8 +32,11 @@ def _path(repo: Repo) -> str:
 
 
 def load(repo: Repo) -> dict | None:
+    path = _path(repo)
+    if not os.path.exists(path):  # (every commit asks: a stat is cheaper than a failed open)
+        return None
     try:
-        with open(_path(repo), encoding="utf-8") as f:
+        with open(path, encoding="utf-8") as f:
             return json.load(f)
     except FileNotFoundError:
         return None

@@ -515,7 +515,7 @@ class ObjectDB:
         return out
 
     # ----------------------------------------------------------- writes
-    def write(self, kind: bytes, data: bytes, *, surely_new: bool = False) -> bytes:
+    def write(self, kind: bytes, data: bytes, *, surely_new: bool = False, raw: bytes | None = None) -> bytes:
         """Write a loose object (unless it exists); returns its raw id.
 
         As git does: a ``tmp_obj_*`` file in the object's own directory
@@ -527,8 +527,9 @@ class ObjectDB:
         its parent and the time) skips looking for a loose copy first; a
         copy there would be replaced by the same bytes.  (Creating the file
         unnamed with ``O_TMPFILE`` and naming it with ``linkat`` measured no
-        faster here.)"""
-        raw = object_id(kind, data)
+        faster here.)  ``raw``: the id, when the caller knows it already."""
+        if raw is None:
+            raw = object_id(kind, data)
         hx = raw.hex()
         d = f"{self.objects}/{hx[:2]}"
         path = f"{d}/{hx[2:]}"

@@ -557,8 +557,8 @@ class Store:
             return
         write = self.odb.write
         try:
-            for kind, data in batch.values():
-                write(kind, data, surely_new=kind == b"commit")
+            for raw, (kind, data) in batch.items():  # (keyed by id: not hashed again)
+                write(kind, data, surely_new=kind == b"commit", raw=raw)
         except OSError as e:
             raise _wrap_write_error(e, "object") from None
         batch.clear()
