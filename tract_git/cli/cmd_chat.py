@@ -12,7 +12,8 @@ fields of the assistant entry and printed as `-> name(arguments)` lines.
 
 The model is, first match wins: --model; `tract config chat.model`;
 `tract config model`; $TRACT_MODEL.  The endpoint: `tract config
-chat.baseUrl`, `tract config baseUrl`, $TRACT_BASE_URL, $OPENAI_BASE_URL.
+chat.baseUrl`, `tract config baseUrl`, $TRACT_BASE_URL, $OPENAI_BASE_URL,
+$OPENAI_API_BASE.
 API keys come from the environment only ($TRACT_API_KEY, or the
 provider's own variable such as $OPENAI_API_KEY), never from the store.
 
