@@ -199,6 +199,20 @@ def test_lock_nobody_has_open_is_kept_for_a_minute(t, cli, refs_of, git):
     assert not os.path.exists(lock)
 
 
+def test_held_lock_on_a_detached_head_leaves_no_objects(t, cli, refs_of):
+    t.user("one")
+    t.user("two")
+    assert cli("checkout", "HEAD~1", store=t.path).code == 0
+    lock = os.path.join(t.path, "HEAD.lock")
+    _old_lock(lock, age=5)
+    before = (refs_of(t.path), _objects(t.path), open(os.path.join(t.path, "HEAD")).read())
+    r = cli("user", "three", store=t.path, env={"TRACT_LOCK_TIMEOUT": "0.2"})
+    assert (r.code, r.out) == (128, "")
+    assert r.err.startswith("fatal: cannot lock ref HEAD: "), r.err
+    assert (refs_of(t.path), _objects(t.path), open(os.path.join(t.path, "HEAD")).read()) == before
+    os.unlink(lock)
+
+
 def test_sweep_removes_only_stale_locks(t):
     t.user("one")
     stale = os.path.join(t.path, "packed-refs.lock")

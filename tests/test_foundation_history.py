@@ -161,6 +161,58 @@ def test_checkout_previous_as_git(t, cli):
     assert (r.code, r.out, r.err) == (128, "", "fatal: bad revision '@{-9}'\n")
 
 
+def test_reflog_lines_are_read_as_git_reads_them(t, git):
+    """Lines git skips are skipped (a last line with no newline, a zero or
+    zoneless time, ids that are not plain hex), lines git takes are taken
+    (a message after the zone with no tab, a name with '>' before the
+    email): tract's list matches ``git reflog`` line for line."""
+    t.user("one")
+    t.user("two")
+    a, b = git(t.path, "rev-parse", "HEAD~1", "HEAD").split()
+    cases = {
+        "torn": f"{a} {b} N <e> 1700000000 +0000\tone\n{b} {a} N <e> 1700000001 +0000\ttwo",
+        "zero": f"{a} {b} N <e> 1700000000 +0000\tone\n{b} {a} N <e> 0 +0000\tzero\n",
+        "nozone": f"{a} {b} N <e> 1700000000 +0000\tone\n{b} {a} N <e> 1700000001\tnotz\n",
+        "badzone": f"{a} {b} N <e> 1700000000 +00x0\tbad\n",
+        "notab": f"{a} {b} N <e> 1700000000 +0000 a> b\n",
+        "gtname": f"{a} {b} N>x <e> 1700000000 +0000\tgt\n",
+        "0x": f"0x{a[2:]} {b} N <e> 1700000000 +0000\tohx\n",
+        "upper": f"{a.upper()} {b} N <e> 1700000000 +0000\tup\n",
+    }
+    for name, text in cases.items():
+        ref = f"refs/heads/odd_{name}"
+        git(t.path, "update-ref", ref, a)
+        with open(os.path.join(t.path, "logs", "refs", "heads", f"odd_{name}"), "w") as f:
+            f.write(text)
+        theirs = git(t.path, "reflog", "show", "--format=%H%x00%gs", ref).split("\n")[:-1]
+        ours = [f"{e.new}\x00{e.message}" for e in t.repo.store.reflog(ref)]
+        assert ours == theirs, name
+
+
+def test_checkout_previous_when_the_reflog_is_odd_or_absent(t, cli):
+    """``-`` takes the first " to " of a checkout line, as git does; a
+    sub-agent's HEAD keeps no reflog, and switch - onto a commit wants a
+    branch."""
+    t.user("one")
+    cli("branch", "feat", store=t.path)
+    for rev in ("feat", "main"):
+        assert cli("checkout", rev, store=t.path).code == 0
+    with open(os.path.join(t.path, "logs", "HEAD"), "a") as f:
+        f.write("x" * 40 + " torn line with no newline: checkout: moving from feat to main")
+    r = cli("checkout", "-", store=t.path)
+    assert (r.code, r.out) == (0, "Switched to branch 'feat'\n"), r.err
+    assert cli("checkout", "HEAD", "--detach", store=t.path).code == 0
+    assert cli("checkout", "main", store=t.path).code == 0
+    r = cli("switch", "-", store=t.path)
+    head = t.repo.store.read_ref("refs/heads/main")
+    assert (r.code, r.out, r.err) == (128, "", f"fatal: a branch is expected, got commit '{head[:7]}'\n"
+                                      "hint: to go back to it detached, run 'tract checkout -'\n")
+    assert cli("spawn", "ag", store=t.path).code == 0
+    r = cli("-A", "ag", "checkout", "-", store=t.path)
+    assert (r.code, r.err) == (128, "fatal: bad revision '-'\n"
+                                    "hint: a sub-agent's HEAD keeps no reflog: name the branch or commit\n")
+
+
 def test_undo_on_unborn_or_fresh_store(t, cli):
     r = cli("undo", store=t.path)
     assert (r.code, r.out, r.err) == (1, "", "error: nothing to undo on main\n")
@@ -219,6 +271,8 @@ def test_abbreviated_hash_shared_with_a_tree_or_blob_names_the_commit(t, cli, gi
         assert json.loads(r.out)[0]["commit"] == want
     r = cli("show", "--json", prefix, store=t.path)
     assert r.code == 0, r.err
+    r = cli("log", f"{prefix}~5000", store=t.path)  # an error names the revision as it was written
+    assert (r.code, r.err) == (128, f"fatal: bad revision '{prefix}~5000'\n")
 
 
 @pytest.mark.parametrize("rev", ["HEAD~9", "nosuch", "main@{99}", "0000000", "HEAD^{tree}x", "-p"])

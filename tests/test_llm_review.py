@@ -265,6 +265,15 @@ def test_a_timeout_that_is_not_positive_is_refused_before_any_request(cli, fake_
     assert store_state(store) == before
 
 
+@pytest.mark.parametrize("value", ["inf", "1e400"])
+def test_an_endless_timeout_is_refused_before_any_request(cli, fake_llm, store, value):
+    before = store_state(store)
+    r = cli("generate", env=dict(fake_llm.env, TRACT_LLM_TIMEOUT=value))
+    assert (r.code, r.out, r.err) == (129, "", f"error: environment TRACT_LLM_TIMEOUT: '{value}' is not a "
+                                               "number of seconds\n")
+    assert fake_llm.requests == [] and store_state(store) == before
+
+
 def test_tract_config_refuses_a_timeout_of_0(cli, store, git):
     before = store_state(store)
     for value in ("0", "0.0"):

@@ -15,7 +15,8 @@ def command(ctx, rev, detach, as_json):
     A branch name switches to that branch; any other revision detaches HEAD
     there (commits then move HEAD alone, as in git).  ``-`` (or ``@{-1}``;
     ``@{-N}`` further back) is where HEAD was before the last checkout, a
-    branch or a commit, as in git.  Refused while a merge, rebase,
+    branch or a commit, as in git (read from HEAD's reflog: a sub-agent's
+    HEAD keeps none).  Refused while a merge, rebase,
     cherry-pick or revert is stopped on conflicts, like switch.
     """
     res = _checkout.checkout(ctx.repo(), rev, detach=detach)

@@ -96,8 +96,9 @@ def _parse(name: str, parser, value, where: str):
         raise ConfigError(f"{where}: '{value}' is not a valid {name}") from None
     if parser in (int, float) and v < 0:
         raise ConfigError(f"{where}: '{value}' must not be negative")
-    if name in POSITIVE and not v > 0:  # also NaN
-        raise ConfigError(f"{where}: '{value}' must be greater than 0")
+    if name in POSITIVE and not 0 < v < float("inf"):  # also NaN
+        raise ConfigError(f"{where}: '{value}' must be greater than 0" if not v > 0 else
+                          f"{where}: '{value}' is not a number of seconds")
     return v
 
 

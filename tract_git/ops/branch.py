@@ -172,7 +172,12 @@ def switch(repo: Repo, name: str, *, create_branch: bool = False, start: str | N
     if not create_branch:
         from .checkout import previous
 
-        name = previous(repo, name)  # "-", "@{-N}": the branch before, as git switch reads them
+        prev = previous(repo, name)  # "-", "@{-N}": the branch before, as git switch reads them
+        if prev != name and len(prev) == 40 and all(c in "0123456789abcdef" for c in prev) \
+                and repo.store.read_ref(ref_of(prev, repo.branch_prefix)) is None:
+            raise BadRevisionError(f"a branch is expected, got commit '{prev[:7]}'",
+                                   hints=("to go back to it detached, run 'tract checkout -'",))
+        name = prev
     ref = ref_of(name, repo.branch_prefix)
     if create_branch:
         create(repo, name, start)

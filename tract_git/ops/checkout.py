@@ -32,14 +32,18 @@ def previous(repo: Repo, rev: str) -> str:
     n = int(m.group(1))
     if n > 0:
         for e in repo.store.reflog(repo.head_ref):
-            if e.message.startswith(_MOVED):
+            # as git's grab_nth_branch_switch: "checkout: moving from A to B"
+            if e.message.startswith(_MOVED) and " to " in e.message[len(_MOVED):]:
                 n -= 1
                 if n == 0:
-                    where = e.message[len(_MOVED):].rsplit(" to ", 1)[0]
+                    where = e.message[len(_MOVED):].split(" to ", 1)[0]
                     prefix = repo.branch_prefix.rsplit("refs/heads/", 1)[-1]
                     return where[len(prefix):] if prefix and where.startswith(prefix) else where
-    raise BadRevisionError(f"bad revision '{rev}'", hints=("no earlier checkout in HEAD's reflog",)
-                           if rev in ("-", "@{-1}") else ())
+    if repo.head_ref != "HEAD":
+        hints = ("a sub-agent's HEAD keeps no reflog: name the branch or commit",)
+    else:
+        hints = ("no earlier checkout in HEAD's reflog",) if rev in ("-", "@{-1}") else ()
+    raise BadRevisionError(f"bad revision '{rev}'", hints=hints)
 
 
 def checkout(repo: Repo, rev: str, *, detach: bool = False) -> CheckoutResult:

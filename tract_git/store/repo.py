@@ -274,6 +274,9 @@ def find_store(start: str) -> str | None:
         cur = parent
 
 
+#: a reflog line as git reads one: old and new ids, "Name <email>", a time
+#: and a zone, then (after a tab) the message
+_REFLOG_LINE = re.compile(rb"([0-9a-fA-F]{40}) ([0-9a-fA-F]{40}) ([^>]*>) (\s*[+-]?[0-9]+) [+-][0-9]{4}(.*)\Z", re.S)
 _SHORT_HEX = re.compile(r"([0-9a-fA-F]{4,39})(?=$|[~^@:])")
 
 
@@ -1015,7 +1018,10 @@ class Store:
             full = self._short_commit(rev)
             if full is None or full == rev:
                 raise BadRevisionError(f"bad revision '{rev}'") from None
-            return self.resolve(full)
+            try:
+                return self.resolve(full)
+            except BadRevisionError:  # named as the user wrote it
+                raise BadRevisionError(f"bad revision '{rev}'") from None
         return str(c.id)
 
     def _short_commit(self, rev: str) -> str | None:
@@ -1205,9 +1211,9 @@ class Store:
         self._locked_write(lambda: self._update_head_detached(new, old, message, name), [name])
 
     def _update_head_detached(self, new: str, old: str, message: str, name: str) -> None:
-        self.flush_staged()
         if _fast_ref_name(name):
-            return self._fast_update(name, new, old, message, head_name="")
+            return self._fast_update(name, new, old, message, head_name="")  # (objects written under the lock)
+        self.flush_staged()
         try:
             ref = self.repo.lookup_reference(name)
             if ref.type == _SYMBOLIC or str(ref.target) != old:
@@ -1269,26 +1275,26 @@ class Store:
     def reflog(self, name: str) -> list[ReflogEntry]:
         """The reflog of ``name``, newest first, read from git's file
         (libgit2's reader creates an empty log where there is none: a read
-        must not write).  Lines git could not have written are skipped."""
+        must not write).  Lines are taken as git takes them
+        (``show_one_reflog_ent``): two full hex ids, an identity, a
+        nonzero time and a ``+hhmm`` zone, then a tab and the message; a
+        last line with no newline (being written) and any line git would
+        skip are skipped."""
         try:
             data = _odb._read_file(os.path.join(self.path, "logs", name))
         except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
             return []
         out = []
-        for line in data.split(b"\n"):
-            if len(line) < 83 or line[40:41] != b" " or line[81:82] != b" ":
+        lines = data.split(b"\n")
+        for line in lines[:-1]:  # (the part after the last newline is not a line yet)
+            m = _REFLOG_LINE.match(line)
+            if m is None or int(m.group(4)) == 0:  # (strtoumax's reading, as git's)
                 continue
-            ident, _, msg = line[82:].partition(b"\t")
-            who, sep, when = ident.rpartition(b"> ")
-            parts = when.split()
-            try:
-                old, new = line[:40].decode("ascii"), line[41:81].decode("ascii")
-                int(old, 16), int(new, 16)
-                stamp = int(parts[0])
-            except (ValueError, IndexError, UnicodeDecodeError):
-                continue
-            committer = who.partition(b" <")[0].decode("utf-8", "replace") if sep else ""
-            out.append(ReflogEntry(old, new, msg.rstrip(b"\r").decode("utf-8", "replace"), stamp, committer))
+            committer = m.group(3).rpartition(b" <")[0].decode("utf-8", "replace")
+            msg = m.group(5)
+            msg = msg[1:] if msg[:1] == b"\t" else msg  # (git: the message follows a tab, or the zone)
+            out.append(ReflogEntry(m.group(1).decode().lower(), m.group(2).decode().lower(),
+                                   msg.decode("utf-8", "replace"), int(m.group(4)), committer))
         out.reverse()
         return out
 
