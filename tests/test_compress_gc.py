@@ -34,6 +34,27 @@ def test_gc_keeps_undone_compress_within_retention(t, git, fsck, cli):
     fsck(t.path)
 
 
+def test_gc_a_retention_longer_than_the_epoch_keeps_more_not_less(t, git, cli, refs_of):
+    """100 years reaches back before 1970: git would read the date as the
+    future and prune everything; tract keeps everything instead."""
+    t.user("keep me")
+    t.user("reset away")
+    gone = t.head
+    assert cli("reset", "--hard", "HEAD~1", store=t.path).code == 0
+    for days in ("36500", "1e6"):
+        r = cli("gc", "--keep-days", days, store=t.path)
+        assert r.code == 0, r.err
+        assert git(t.path, "cat-file", "-t", gone).strip() == "commit", days
+    before = (refs_of(t.path), git(t.path, "count-objects", "-v"))
+    for days in ("nan", "inf", "1e400"):
+        r = cli("gc", "--keep-days", days, store=t.path)
+        value = "inf" if days == "1e400" else days
+        assert (r.code, r.out, r.err) == (129, "", f"error: invalid value for '--keep-days': {value} is not a "
+                                                   f"number of days (see 'tract gc -h')\n")
+    assert (refs_of(t.path), git(t.path, "count-objects", "-v")) == before
+    assert cli("reset", "--hard", gone, store=t.path).code == 0
+
+
 def test_gc_reachable_compress_keeps_replaced_entries(t, git, fsck):
     _setup(t)
     before = [e.content for e in t.entries()]

@@ -58,6 +58,8 @@ def _size(n: int) -> str:
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 @pass_ctx
 def command(ctx, keep_days, quiet, as_json):
+    if keep_days is not None and not keep_days < float("inf"):  # nan, inf: FloatRange lets them by
+        raise click.BadParameter(f"{keep_days!r} is not a number of days", param_hint="'--keep-days'")
     tty = not quiet and sys.stderr.isatty()
 
     def progress(stage):

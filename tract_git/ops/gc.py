@@ -86,8 +86,8 @@ def gc(repo: Repo, *, keep_days: float | None = None, progress=None,
     """Prune what nothing keeps (see the module doc), then pack."""
     if keep_days is None:
         keep_days = keep_days_setting(repo)
-    if keep_days < 0:
-        raise ConfigError("--keep-days must not be negative")
+    if not 0 <= keep_days < float("inf"):  # (also NaN)
+        raise ConfigError(f"--keep-days must be a number of days, not {keep_days!r}")
     before = _m.store_size(repo.path)
     from .agents import prune as prune_agents
 

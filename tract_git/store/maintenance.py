@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import time
 from dataclasses import dataclass
 
 from ..errors import TractError
@@ -92,10 +93,15 @@ def git_version(path: str) -> tuple[int, ...]:
 
 
 def expire_spec(keep_days: float) -> str:
-    """A git approxidate for "``keep_days`` days ago" ("now" for 0)."""
+    """A git approxidate for "``keep_days`` days ago" ("now" for 0;
+    "never" for a retention reaching back before 1970, which git would
+    read as a date in the future: everything pruned at once)."""
     if keep_days <= 0:
         return "now"
-    return f"{int(round(keep_days * 86400))}.seconds.ago"
+    seconds = keep_days * 86400
+    if not seconds < time.time() - 86400:  # (also NaN and infinity)
+        return "never"
+    return f"{int(round(seconds))}.seconds.ago"
 
 
 #: reflog entries of commits still reachable are history, not garbage: kept
