@@ -125,6 +125,28 @@ def test_collapse_errors(parent, refs_of):
     assert refs_of(parent.path)["head"] == before["head"]
 
 
+def test_collapse_again_after_undo_or_on_another_branch(parent, cli):
+    """A collapse undone (or on another branch) brought nothing into this
+    context: collapsing again brings the whole work; the agent is 'active'
+    meanwhile, and a detach-mode gc keeps it."""
+    parent.branch("other")
+    child = parent.spawn("r")
+    child.assistant("result 42")
+    parent.collapse("r", summary="s")
+    parent.undo()
+    assert [a.state for a in parent.agents()] == ["active"]
+    assert cli("config", "agents.history", "detach", store=parent.path).code == 0
+    assert parent.gc().agents_pruned == []  # its work is on no branch: kept
+    res = parent.collapse("r", summary="s")
+    assert res.commit.commit == parent.head and res.commits == 2
+    assert parent.entries()[-1].content.endswith("result 42\n\nSummary of its work:\ns\n")
+    with pytest.raises(NothingToDoError):
+        parent.collapse("r", summary="s")
+    parent.switch("other")  # the same agent's work, collapsed on main only
+    parent.collapse("r", summary="s2")
+    assert parent.entries()[-1].content.endswith("Summary of its work:\ns2\n")
+
+
 def test_expand_lists_agent_commits(parent):
     child = parent.spawn("r", task="go")
     child.assistant("one")

@@ -241,7 +241,9 @@ def info(repo: Repo, agent: str, *, count: bool = True) -> AgentInfo:
         spawned_from = trailer(tr, "Tract-Spawned-From")
         spawned_by = trailer(tr, "Tract-Spawned-By")
     state = "active"
-    if collapse and tip and trailer(_trailers(repo, collapse), "Tract-Collapsed-From") == tip:
+    if collapse and tip and trailer(_trailers(repo, collapse), "Tract-Collapsed-From") == tip \
+            and _on_a_branch(repo, collapse):
+        # (a collapse undone, or on no branch any more, brought nothing back)
         state = "collapsed"
     elif tip and spawned_by:
         landed = _landed_collapse(repo, agent, tip, store.read_ref(spawned_by))
@@ -253,6 +255,19 @@ def info(repo: Repo, agent: str, *, count: bool = True) -> AgentInfo:
         commits = sum(1 for _ in store.walk(tip, topo=False, hide=[spawned_from] if spawned_from else []))
     return AgentInfo(agent, state, head.short_branch, tip, base, spawned_from, spawned_by, collapse,
                      note.context_tokens if note else 0, note.entries if note else 0, commits)
+
+
+def _on_a_branch(repo: Repo, commit: str) -> bool:
+    """Whether a branch (of the main context or of an agent) has
+    ``commit`` in its history."""
+    st = repo.store
+    for prefix in ("refs/heads/", "refs/tract/agents/"):
+        for name, tip in st.list_refs(prefix):
+            if prefix == "refs/tract/agents/" and "/heads/" not in name:
+                continue
+            if tip == commit or st.is_ancestor(commit, tip):
+                return True
+    return False
 
 
 def list_agents(repo: Repo) -> list[AgentInfo]:
@@ -348,7 +363,9 @@ def collapse(repo: Repo, agent: str, *, summary: str | None = None, summarizer=N
         raise UnknownAgentError(f"no such agent '{agent}'",
                                 hints=("see 'tract agents' for the agents in this store",))
     ai = info(repo, agent)
-    if ai.state == "collapsed":
+    here = repo.head().commit
+    if ai.state == "collapsed" and here and (ai.collapse == here or repo.store.is_ancestor(ai.collapse, here)):
+        # (collapsed into another branch: this one gets the work too)
         raise NothingToDoError(f"agent '{agent}' is already collapsed in {ai.collapse[:7]}")  # type: ignore[index]
     tip = ai.tip
     if tip is None:
