@@ -2,6 +2,7 @@
 
 import json
 import os
+import subprocess
 
 import pytest
 
@@ -166,6 +167,47 @@ def test_detached_head_listing_and_branch(t, cli):
     assert all(not line.startswith("*") for line in r.out.splitlines())
     t.create_branch("from-detached")
     assert t.repo.store.read_ref("refs/heads/from-detached") == t.head
+
+
+def test_rename_keeps_the_reflog_as_git_does(t, cli, git, tmp_path):
+    """The reflog moves with the branch and gets git's own line (the same
+    in a plain git repository); HEAD's gets it too, not a checkout; undo
+    and switch - still work; a locked ref refuses the rename untouched."""
+    t.user("a")
+    t.user("b")
+    cli("switch", "-c", "side", store=t.path)
+    cli("switch", "main", store=t.path)
+    r = cli("branch", "-m", "main", "other", store=t.path)
+    assert (r.code, r.err) == (0, "")
+    ours = git(t.path, "reflog", "show", "--format=%H %gs", "other").splitlines()
+    assert [ln.split(" ", 1)[1] for ln in ours] == [
+        "Branch: renamed refs/heads/main to refs/heads/other", "append: user: b", "append: user: a"]
+    g = str(tmp_path / "plain")
+    subprocess.run(["git", "init", "-q", "-b", "main", g], check=True)
+    for m in ("a", "b"):
+        subprocess.run(["git", "-C", g, "commit", "-q", "--allow-empty", "-m", m], check=True)
+    subprocess.run(["git", "-C", g, "branch", "-m", "main", "other"], check=True)
+    plain = subprocess.run(["git", "-C", g, "reflog", "show", "--format=%gs", "other"], capture_output=True,
+                           text=True).stdout.splitlines()
+    assert plain[0] == ours[0].split(" ", 1)[1]  # git writes the same line
+    old_new = open(os.path.join(t.path, "logs", "refs", "heads", "other")).read().splitlines()[-1].split()[:2]
+    assert old_new[0] == old_new[1] == t.head
+    assert git(t.path, "reflog", "show", "--format=%gs", "HEAD", "-n1").strip() == \
+        "Branch: renamed refs/heads/main to refs/heads/other"
+    assert not os.path.exists(os.path.join(t.path, "logs", "refs", "heads", "main"))
+    r = cli("undo", store=t.path)
+    assert (r.code, r.out.split(":")[0]) == (0, "Undid 'append")
+    r = cli("switch", "-", store=t.path)
+    assert (r.code, r.out) == (0, "Switched to branch 'side'\n")
+    lock = os.path.join(t.path, "refs", "heads", "other.lock")
+    open(lock, "w").close()
+    before = (git(t.path, "for-each-ref"), sorted(os.listdir(os.path.join(t.path, "logs", "refs", "heads"))))
+    r = cli("branch", "-m", "other", "o2", store=t.path, env={"TRACT_LOCK_TIMEOUT": "0.2"})
+    assert (r.code, r.err.splitlines()[0]) == (128, "fatal: cannot lock ref refs/heads/other: another tract or "
+                                                    "git process holds the lock")
+    assert (git(t.path, "for-each-ref"), sorted(os.listdir(os.path.join(t.path, "logs", "refs", "heads")))) \
+        == before
+    os.unlink(lock)
 
 
 def test_rename(t, cli, git, fsck):

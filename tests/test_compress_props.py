@@ -6,6 +6,7 @@ import shutil
 import subprocess
 import tempfile
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -98,6 +99,22 @@ def test_budget_never_exceeded(entries, budget, strategy):
         assert res.token_count == sum(t.repo.counter.count_entry(e) for e in res.messages)
         pinned = [e for e in t.entries() if e.pinned]
         assert all(p in res.messages for p in pinned) or strategy == "compress"
+    finally:
+        t.close()
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def test_budget_filled_by_pins_and_system_is_a_budget_error():
+    """Found by the property above: a budget the pinned and leading system
+    entries fill exactly leaves no room for a summary; that is a
+    BudgetError (the context cannot be made to fit), not a usage error."""
+    t, d = _build([("system", "alpha alpha alpha alpha 42", "normal"), ("user", "alpha", "normal"),
+                   ("system", "alpha 42 x=1; x=1; x=1;", "pinned")])
+    try:
+        fixed = sum(t.repo.counter.count_entry(e) for e in t.entries() if e.pinned or e.role == "system")
+        with pytest.raises(BudgetError) as ei:
+            t.compile_budget(fixed, "compress")
+        assert "leaves no room for a summary" in str(ei.value)
     finally:
         t.close()
         shutil.rmtree(d, ignore_errors=True)

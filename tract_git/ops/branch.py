@@ -128,8 +128,8 @@ def delete(repo: Repo, name: str, *, force: bool = False) -> BranchInfo:
 
 def rename(repo: Repo, old: str, new: str, *, force: bool = False) -> BranchInfo:
     """Rename branch ``old`` to ``new`` (HEAD follows if it was on ``old``).
-    The new ref starts a reflog of its own; the old one's is dropped, as in
-    git."""
+    The reflog goes with it, as in git: undo and ``@{n}`` still reach the
+    branch's earlier states."""
     check_name(new)
     oref, nref = ref_of(old), ref_of(new)
     commit = repo.store.read_ref(oref)
@@ -146,11 +146,8 @@ def rename(repo: Repo, old: str, new: str, *, force: bool = False) -> BranchInfo
     if existing is not None and repo.head().branch == nref:
         raise BranchDeleteRefusedError(f"cannot force update the current branch '{new}'")
     was_current = repo.head().branch == oref
-    msg = f"branch: renamed {oref} to {nref}"
-    repo.store.update_ref(nref, commit, existing, msg)
-    if was_current:
-        repo.store.set_head(nref, msg)
-    repo.store.delete_ref(oref, commit)
+    msg = f"Branch: renamed {oref} to {nref}"  # (git's words, in both reflogs)
+    repo.store.rename_ref(oref, nref, commit, existing, msg, move_head=was_current)
     return info(repo, nref)
 
 

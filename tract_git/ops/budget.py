@@ -185,6 +185,11 @@ def _compress_then_compile(repo: Repo, rev: str | None, commit: str, budget: int
             f"of {budget:,} (pinned: {pinned:,})",
             hints=("use --strategy window, or raise the budget",))
     avail = budget - fixed
+    if avail < 1:  # the pinned and leading system entries fill it: no room for a summary
+        raise BudgetError(
+            f"the pinned and leading system entries alone are {fixed:,} tokens: the budget of "
+            f"{budget:,} leaves no room for a summary",
+            hints=("use --strategy window, or raise the budget",))
     # a quarter of the room, but enough for a summary to say something
     target = max(min(avail // 4, _compress.DEFAULT_TARGET_MAX), min(avail, 32))
     room = avail - target

@@ -40,6 +40,8 @@ def undo_target(entries: list[ReflogEntry]) -> tuple[str, str] | None:
     further back instead of toggling."""
     pending = 0
     for e in entries:
+        if e.old == e.new:  # nothing moved (a rename): nothing to undo there
+            continue
         if e.message.startswith("undo:"):
             pending += 1
             continue

@@ -713,7 +713,7 @@ class Refs:
 
     def update(self, name: str, new: str, old: str | None, log_line: bytes | None,
                log_refs: tuple = (), *, exchange: bool = False, via: tuple = (),
-               prepare=None) -> None:
+               prepare=None, log_from: str | None = None) -> None:
         """Compare-and-swap ``name`` from ``old`` (None: must not exist) to
         ``new``, appending ``log_line`` (the part after the two ids, made
         by :func:`reflog_tail`) to the reflogs of ``log_refs`` (``name``,
@@ -772,8 +772,8 @@ class Refs:
             os.write(fd, new.encode() + b"\n")
             os.close(fd)
             fd = -1
-            if log_line is not None:
-                prev = (old or ZERO).encode()
+            if log_line is not None:  # (log_from: the old id the line shows, as git's rename writes)
+                prev = (log_from or old or ZERO).encode()
                 line = b""
                 for mid, mid_line in via:
                     line += b"%s %s %s" % (prev, mid.encode(), mid_line)

@@ -1140,7 +1140,7 @@ class Store:
         return _odb.reflog_tail(Sig(sig.name, sig.email, now, _local_offset(now)).line(), message)
 
     def _fast_update(self, name: str, new: str, old: str | None, message: str,
-                     head_name: str = "HEAD", via: tuple = ()) -> None:
+                     head_name: str = "HEAD", via: tuple = (), log_from: str | None = None) -> None:
         """Compare-and-swap of a plain ref with git's lock protocol (see
         :class:`odb.Refs`); HEAD's reflog gets the line too when HEAD
         points at ``name``, as git does.  ``via``: ``(commit, message)``
@@ -1158,7 +1158,7 @@ class Store:
             # the objects are written under the lock: a ref that is locked
             # or moved meanwhile leaves none behind
             self.refs.update(name, new, old, self._log_tail(message) if logs else None, tuple(logs),
-                             exchange=exchange, via=steps, prepare=self.flush_staged)
+                             exchange=exchange, via=steps, prepare=self.flush_staged, log_from=log_from)
             if name == NOTES_REF:
                 self._notes_updates += 1
         except _odb.RefLocked:
@@ -1241,11 +1241,59 @@ class Store:
                     self.repo.create_reference_direct(name, pygit2.Oid(hex=target), True,
                                                       message=message or None)
             elif target.startswith("refs/"):
-                self.repo.set_head(target)
+                if message:  # (libgit2's set_head logs "checkout: moving from ...")
+                    self.repo.create_reference_symbolic("HEAD", target, True, message=message)
+                else:
+                    self.repo.set_head(target)
             else:
                 self.repo.set_head(pygit2.Oid(hex=target))
         except (pygit2.GitError, OSError) as e:
             raise _wrap_write_error(e, name) from None
+
+    def rename_ref(self, old: str, new: str, commit: str, existing: str | None, message: str, *,
+                   move_head: bool = False, head_message: str | None = None) -> None:
+        """``git branch -m``: ``old`` becomes ``new`` (replacing ``existing``,
+        its value, when forced) and keeps its reflog, which gets ``message``;
+        HEAD follows when ``move_head`` (its reflog gets ``head_message``,
+        not a checkout line).  Refused before anything is written when a
+        ref to change is locked; when moving the ref fails, the reflogs are
+        put back."""
+        names = [old, new] + (["HEAD"] if move_head else [])
+        for name in names:
+            if os.path.exists(os.path.join(self.path, name + ".lock")):
+                raise RefLockedError(f"cannot lock ref {name}: another tract or git process holds the lock",
+                                     hints=("if no other process is running, remove the stale lock file",))
+        olog = os.path.join(self.path, "logs", old)
+        nlog = os.path.join(self.path, "logs", new)
+        aside = moved = None
+        try:
+            if existing is not None and os.path.isfile(nlog):
+                aside = f"{nlog}.renaming-{os.getpid()}"
+                os.rename(nlog, aside)  # the replaced branch's log goes with it, as in git
+            if os.path.isfile(olog):
+                os.makedirs(os.path.dirname(nlog), exist_ok=True)
+                os.rename(olog, nlog)
+                moved = True
+            # the line git writes: "<commit> <commit> ... Branch: renamed ..."
+            self._locked_write(lambda: self._fast_update(new, commit, existing, message, head_name="",
+                                                         log_from=commit), [new])
+        except BaseException:
+            try:
+                if moved:
+                    os.rename(nlog, olog)
+                if aside:
+                    os.rename(aside, nlog)
+            except OSError:
+                pass
+            raise
+        if aside:
+            try:
+                os.unlink(aside)
+            except OSError:
+                pass
+        if move_head:
+            self.set_head(new, head_message or message)
+        self.delete_ref(old, commit)
 
     def delete_ref(self, name: str, old: str | None = None) -> None:
         self._locked_write(lambda: self._delete_ref(name, old), [name])
