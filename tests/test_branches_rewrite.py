@@ -121,6 +121,40 @@ def test_rebase_conflict_continue_skip_abort(forked, cli, refs_of, fsck):
     fsck(t.path)
 
 
+def test_stopped_or_refused_replay_leaves_the_notes_ref(forked, cli, refs_of, git, fsck):
+    """A commit replayed before the stop gets its note only when the branch
+    moves: a stop, an --abort, or a branch that cannot be locked leave
+    refs/notes/tract as it was (every ref, as tract(1) says)."""
+    t = forked
+    t.edit(1, "main q1")
+    t.switch("feat")
+    t.user("feat q2")  # replayed cleanly before the conflict
+    t.edit(1, "feat q1")
+    eid = t.entries()[1].id
+    before = refs_of(t.path)
+    assert cli("rebase", "main").code == 1
+    assert refs_of(t.path) == before
+    assert cli("rebase", "--abort").code == 0
+    assert refs_of(t.path) == before
+    assert cli("rebase", "main").code == 1
+    assert cli("resolve", eid, "--theirs").code == 0
+    assert cli("rebase", "--continue").code == 0
+    for c in git(t.path, "rev-list", "feat").split():
+        assert git(t.path, "notes", "--ref=tract", "show", c, check=False).returncode == 0, c
+    check_notes(t, "HEAD", 2)
+    # a cherry-pick that cannot move its branch writes no note either
+    t.switch("main")
+    before = refs_of(t.path)
+    lock = t.path + "/refs/heads/main.lock"
+    open(lock, "w").close()
+    r = cli("cherry-pick", "feat", env={"TRACT_LOCK_TIMEOUT": "0.2"})
+    assert r.code == 128 and r.err.startswith("fatal: cannot lock ref refs/heads/main"), r.err
+    assert refs_of(t.path) == before
+    import os
+    os.unlink(lock)
+    fsck(t.path)
+
+
 def test_rebase_bad_input(forked, cli, refs_of):
     t = forked
     before = refs_of(t.path)

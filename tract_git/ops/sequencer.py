@@ -4,9 +4,10 @@ Each step applies one commit's entry-level change onto the tip built so far
 with the three-way merge of ``threeway`` (pick: base = the commit's parent,
 theirs = the commit; revert: the other way round).  A picked commit keeps
 its message and so its kind (``Tract-Op``) and entry ids.  New commits are
-written without moving any ref; their token notes are written in one batch;
-the branch (or a detached HEAD) moves once, at the end, with
-compare-and-swap, and the reflog keeps the old tip (``tract undo``).
+written without moving any ref; the branch (or a detached HEAD) moves once,
+at the end, with compare-and-swap, and the reflog keeps the old tip
+(``tract undo``); then their token notes are written in one batch (a stop
+keeps them in the saved state).
 
 A step with conflicts stops the sequence: the state (steps left, the tip so
 far, the conflicts) goes to ``TRACT_OP_STATE`` and the branch stays where it
@@ -99,7 +100,9 @@ def _replay(repo: Repo, state: dict) -> SequenceResult:
     op = state["op"]
     work = state["work"]
     work_note = repo.note(work) if work else TokenNote(0, 0, 0, repo.counter.label, repo.counter.approximate)
-    notes: dict[str, str] = {}
+    # the notes of commits made before a stop travel in the saved state:
+    # nothing is written to refs/notes/tract until the branch has moved
+    notes: dict[str, str] = dict(state.get("notes") or {})
     picked = [tuple(x) for x in state["picked"]]
     skipped = [tuple(x) for x in state["skipped"]]
     todo = [tuple(x) for x in state["todo"]]
@@ -145,12 +148,10 @@ def _replay(repo: Repo, state: dict) -> SequenceResult:
         base_tree, theirs_tree = (ptree, c.tree) if action == "pick" else (c.tree, ptree)
         p = threeway.plan(repo, base_tree, work_tree, theirs_tree, ours_ids=ids, theirs_moves_win=True)
         if p.conflicts:
-            if notes:
-                store.add_notes(notes, message=f"Notes added by tract {op}")
             subject = c.message.split("\n", 1)[0]
             store.flush_staged()  # the saved state names ``work``
             opstate.save(repo, dict(
-                state, work=work, todo=[list(s) for s in todo], picked=[list(x) for x in picked],
+                state, work=work, notes=notes, todo=[list(s) for s in todo], picked=[list(x) for x in picked],
                 skipped=[list(x) for x in skipped], current=[action, cid],
                 what=f"{state.get('title', '')} (stopped at {cid[:7]} {subject})".strip(),
                 ours_tree=work_tree, changes=p.changes, removed=p.removed, added=sorted(p.added),
@@ -163,8 +164,6 @@ def _replay(repo: Repo, state: dict) -> SequenceResult:
             skipped.append((cid, "already applied"))
             continue
         land(c, action, p)
-    if notes:
-        store.add_notes(notes, message=f"Notes added by tract {op}")
     orig = state["orig_head"]
     if not picked and op != "rebase" and not state.get("allow_empty_result"):
         opstate.clear(repo)
@@ -173,6 +172,11 @@ def _replay(repo: Repo, state: dict) -> SequenceResult:
                                else f"nothing to {op}")
     if work != orig:
         _move(repo, state["branch"], orig, work, _reflog_message(op, state, work))
+        # the notes once the branch has moved (a branch that could not be
+        # moved leaves the notes as they were); a note still missing is
+        # recomputed when read, as any is
+        if notes:
+            store.add_notes(notes, message=f"Notes added by tract {op}")
     opstate.clear(repo)
     return SequenceResult(op, "done", _short(state["branch"]), orig, work, picked, skipped)
 
