@@ -210,6 +210,14 @@ def test_rename_keeps_the_reflog_as_git_does(t, cli, git, tmp_path):
     os.unlink(lock)
 
 
+def test_empty_branch_name_is_invalid(t, cli, refs_of):
+    t.user("a")
+    before = refs_of(t.path)
+    r = cli("branch", "", store=t.path)
+    assert (r.code, r.out, r.err) == (128, "", "fatal: '' is not a valid branch name\n")
+    assert refs_of(t.path) == before
+
+
 def test_rename(t, cli, git, fsck):
     _setup(t)
     t.branch("old")

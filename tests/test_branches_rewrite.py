@@ -155,6 +155,39 @@ def test_stopped_or_refused_replay_leaves_the_notes_ref(forked, cli, refs_of, gi
     fsck(t.path)
 
 
+def test_unrelated_histories_and_merges_are_refused_as_git_does(forked, cli, refs_of, git):
+    """merge and rebase refuse a history that shares no commit (the notes
+    ref is one: its trees are no context); cherry-pick refuses a merge, as
+    git does without -m; nothing is written."""
+    t = forked
+    t.switch("feat")
+    t.user("f")
+    t.switch("main")
+    assert cli("merge", "--no-ff", "feat").code == 0
+    before = refs_of(t.path)
+    r = cli("merge", "refs/notes/tract")
+    assert (r.code, r.err) == (128, "fatal: refusing to merge unrelated histories\n"
+                                    "hint: 'refs/notes/tract' shares no commit with main\n")
+    r = cli("rebase", "refs/notes/tract")
+    assert (r.code, r.err) == (128, "fatal: refusing to rebase onto an unrelated history: "
+                                    "'refs/notes/tract' shares no commit with main\n")
+    merge = git(t.path, "rev-parse", "main").strip()
+    t.switch("feat")
+    before = refs_of(t.path)
+    r = cli("cherry-pick", "main")
+    assert (r.code, r.err) == (128, f"fatal: commit {merge[:7]} is a merge: cherry-pick applies commits with "
+                                    "one parent\nhint: pick the commits the merge brought in, one by one\n")
+    assert refs_of(t.path) == before
+
+
+def test_reset_soft_json_names_the_new_commits_parent(forked, cli, git):
+    t = forked
+    t.user("q2")
+    r = cli("reset", "--soft", "HEAD~2", "--json")
+    j = json.loads(r.out)
+    assert j["parent"] == git(t.path, "rev-parse", "HEAD^").strip() != j["old"]
+
+
 def test_rebase_bad_input(forked, cli, refs_of):
     t = forked
     before = refs_of(t.path)

@@ -325,7 +325,9 @@ def test_reset_soft_squashes_a_commit_that_landed_meanwhile(five, git):
     repo.resolve = resolve
     res = _reset.reset(repo, "HEAD~2", mode="soft")
     repo.resolve = real_resolve
-    assert res.parent == landed[0]
+    assert res.parent == c[2]  # the squash sits on REV ...
+    squashed_from = git(t.path, "log", "-1", "--format=%(trailers:key=Tract-Squashed-From,valueonly)").strip()
+    assert squashed_from == landed[0]  # ... and replaces the tip as it was when it landed
     assert contents(t) == ["one", "two", "three", "four", "five", "landed meanwhile"]
     assert git(t.path, "rev-parse", "HEAD~1").strip() == c[2]
 

@@ -79,7 +79,7 @@ def command(ctx, name, start, delete, force_delete, move, force_move, force, as_
         else:
             echo(f"Deleted branch {bi.name} (was {short(bi.commit)}).")
         return
-    if name:
+    if name is not None:  # ('' is a name, and not a valid one: git branch '' says so)
         bi = _branch.create(repo, name, start, force=force)
         if as_json:
             emit_json(bi.to_json())

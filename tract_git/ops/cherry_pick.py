@@ -4,11 +4,20 @@ a new commit keeping the original message and kind, plus a
 
 from __future__ import annotations
 
+from ..errors import TractError
 from . import sequencer
 from .repo import Repo
 
 
 def cherry_pick(repo: Repo, revs: list[str]) -> sequencer.SequenceResult:
+    for rev in revs:  # as git without -m: a merge has no one change to apply
+        try:
+            commit = repo.resolve(rev)
+        except TractError:
+            continue  # (start_revs says what is wrong with it)
+        if len(repo.store.commit(commit).parents) > 1:
+            raise TractError(f"commit {commit[:7]} is a merge: cherry-pick applies commits with one parent",
+                             hints=("pick the commits the merge brought in, one by one",))
     return sequencer.start_revs(repo, "cherry-pick", "pick", revs)
 
 

@@ -17,6 +17,7 @@ from ..errors import (
     BadRevisionError,
     DetachedHeadError,
     RefUpdateError,
+    TractError,
     UnresolvedConflictsError,
     UsageError,
 )
@@ -89,6 +90,9 @@ def merge(repo: Repo, rev: str, *, strategy: str = "ours-first", message: str | 
         repo.store.update_ref(branch, theirs, ours, f"merge {rev}: Fast-forward")
         return MergeResult("fast-forward", short, theirs, ours, theirs, strategy)
     base = repo.store.merge_base(ours, theirs)
+    if base is None:  # as git: two contexts with no common commit are not one conversation
+        raise TractError("refusing to merge unrelated histories",
+                         hints=(f"'{rev}' shares no commit with {short}",))
     if strategy == "semantic":
         from . import merge_semantic
 

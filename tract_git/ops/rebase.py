@@ -31,6 +31,13 @@ def rebase(repo: Repo, upstream: str) -> sequencer.SequenceResult:
     short = head.short_branch
     if repo.store.is_ancestor(onto, ours):
         return sequencer.SequenceResult("rebase", "up-to-date", short, ours, ours)
+    if repo.store.merge_base(ours, onto) is None:
+        # (git would replay onto anything, a notes commit included: its
+        # tree is no context, and the snapshot would mix the two)
+        from ..errors import TractError
+
+        raise TractError(f"refusing to rebase onto an unrelated history: '{upstream}' shares no commit "
+                         f"with {short}")
     commits = treediff.commits_between(repo.store, ours, [onto])
     steps = [("pick", c.id) for c in commits]
     return sequencer.start(repo, "rebase", steps, onto, what=f"of branch '{short}' onto {upstream}")

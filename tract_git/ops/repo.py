@@ -492,7 +492,9 @@ class Repo:
                 self.squash_notes()
                 store.auto_gc()
             hook_output = self.run_hook("post-commit", op=op, refuse=False) if post_hook else ""
-            return CommitResult(commit, tip, change.tree, subject, op, note,
+            # (the commit's own first parent: a reset --soft squash is made on
+            # the revision, not on the tip it replaces)
+            return CommitResult(commit, parents[0] if parents else None, change.tree, subject, op, note,
                                 None if detached else target_ref, hook_output=hook_output)
         raise RefUpdateError(
             f"could not update {ref or 'HEAD'}: lost the race to other writers {max_attempts} times"
