@@ -173,6 +173,51 @@ def test_plan_errors(t):
         t.compress(plan="drop 99")
 
 
+def test_plan_leaves_entries_it_does_not_name(t, refs_of):
+    """Entries between the plan's first and last lines that no line
+    names are kept, not folded into the summary."""
+    _history(t, 4)
+    es = t.entries()
+    res = t.compress(plan=f"combine {es[3].id}\ncombine {es[6].id}\n", summary="S")
+    assert [p.action for p in res.plan.items] == ["combine", "keep", "keep", "combine"]
+    assert [e.content for e in t.entries()] == [e.content for e in es[:3]] + ["S"] + \
+        [e.content for e in es[4:6]] + [e.content for e in es[7:]]
+
+
+def test_named_range_never_splits_a_tool_call(t, refs_of):
+    t.user("weather in Paris and Rome?")
+    calls = [{"id": f"call_{i}", "type": "function",
+              "function": {"name": "weather", "arguments": f'{{"city": "{c}"}}'}}
+             for i, c in enumerate(("Paris", "Rome"))]
+    t.assistant("", tool_calls=calls)
+    t.tool("Paris sunny", tool_call_id="call_0")
+    t.tool("Rome rainy", tool_call_id="call_1")
+    t.assistant("Paris sunny, Rome rainy.")
+    before = refs_of(t.path)
+    for rng, pos in (("0..2", 3), ("2..4", 2), ("0..1", 2)):
+        with pytest.raises(PlanError) as ei:
+            t.compress(rng, summary="x")
+        assert str(ei.value).startswith(f"the range {rng} splits a tool call from its results "
+                                        f"(entry {pos} is a tool result)")
+        assert ei.value.exit_code == 129
+    assert refs_of(t.path) == before
+    t.compress("0..3", summary="asked; Paris sunny, Rome rainy")
+    assert [m["role"] for m in t.compile().to_openai()] == ["user", "assistant"]
+
+
+def test_skipped_entries_in_a_range_are_dropped_not_summarized(t):
+    t.user("SKIPPED TEXT", priority="skip")
+    for i in range(3):
+        t.user(f"question {i}")
+    skipped = t.entries()[0].id
+    res = t.compress("0..2", summary="S")
+    assert [p.action for p in res.plan.items] == ["drop", "combine", "combine"]
+    tr = dict(_trailers(t))
+    assert tr["Tract-Compressed-Entries"] == "2 combined, 1 dropped, 0 kept"
+    assert tr["Tract-Dropped"] == skipped
+    assert [(x.entry.id, x.action) for x in t.dropped().entries][0] == (skipped, "drop")
+
+
 def test_dry_run_plan_roundtrip(t, refs_of):
     _history(t, 5)
     snap = refs_of(t.path)

@@ -21,8 +21,9 @@ folded in), so `tract show --dropped REV` prints exactly what a summary
 replaced and `tract undo` brings it back.  Every compress is validated
 before the branch moves: pinned entries byte for byte identical, kept
 entries in order.  A plan (--plan FILE, or -i to edit one) says per entry
-keep, combine or drop; --dry-run prints the plan and the token counts and
-writes nothing.
+keep, combine or drop (an entry no line names is kept); --dry-run prints the
+plan and the token counts and writes nothing.  A range or plan must not split
+a tool call from its results.
 """
 
 import click
@@ -62,8 +63,9 @@ What the last compress replaced, and how to get it back:
 MAN_EXIT_STATUS = """
 0   the range was compressed (or, with --dry-run, planned)
 1   nothing to compress (an empty default range, every entry kept)
-128 the summary is over --target-tokens, validation failed, or the model failed; nothing written
-129 a bad option, range or plan
+128 the summary is over --target-tokens, validation failed, or the model failed; nothing written;
+    a range that names an entry the context does not have (as any unknown entry, tract(1))
+129 a bad option, range or plan (an empty range, one that splits a tool call from its results)
 """
 
 

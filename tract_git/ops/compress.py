@@ -332,6 +332,15 @@ def make_plan(repo: Repo, range_spec: str | None = None, *, keep_last: int | Non
                 hints=("name a range (e.g. tract compress 0..-3) or lower --keep-last",),
             )
         start, end = r
+    if range_spec is not None or step_ranges:
+        # a named range must not split a tool call from its results: the
+        # call would be summarized and its result kept (or the other way
+        # round), which no provider accepts (the default range never does)
+        if items[start].role == "tool" or (end + 1 < len(items) and items[end + 1].role == "tool"):
+            pos = start if items[start].role == "tool" else end + 1
+            raise PlanError(f"the range {start}..{end} splits a tool call from its results "
+                            f"(entry {pos} is a tool result)",
+                            hints=("take the call and all its results into the range, or leave them out",))
     actions: dict[int, str] = {}
     for action, a, b in step_ranges:
         if a < start or b > end:
@@ -346,7 +355,12 @@ def make_plan(repo: Repo, range_spec: str | None = None, *, keep_last: int | Non
         a = actions.get(pos)
         pinned = f & _facts.PINNED
         if a is None:
-            a = "keep" if pinned and not include_pins else "combine"
+            # an entry a plan does not name is left alone (a range names them
+            # all); a skipped one is dropped, not summarized (tract-compress(1))
+            if (pinned and not include_pins) or (step_ranges and range_spec is None):
+                a = "keep"
+            else:
+                a = "drop" if f & _facts.SKIP else "combine"
         elif pinned and a != "keep" and not include_pins:
             raise PlanError(f"entry {item.id} (position {pos}) is pinned; the plan would {a} it",
                             hints=("pass --include-pins to compress pinned entries too",))
