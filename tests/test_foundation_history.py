@@ -337,6 +337,9 @@ def test_undo_a_checkout_returns_to_the_branch(five, cli, git):
     cli("checkout", "HEAD~2", store=t.path)
     r = cli("undo", store=t.path)
     assert r.code == 0, r.err
+    # the branch never moved: the message says HEAD went back onto it
+    assert r.out == (f"Undid 'checkout: moving from main to {c[2]}': HEAD is back on main, at {c[0][:7]} "
+                     f"(was detached at {c[2][:7]})\n")
     assert git(t.path, "symbolic-ref", "HEAD").strip() == "refs/heads/main"
     assert t.head == c[0]
     # a commit made while detached is undone on HEAD alone

@@ -16,7 +16,11 @@ def command(ctx, as_json):
     """
     res = _reflog.undo(ctx.repo())
     if as_json:
-        emit_json({"ref": res.ref, "old": res.old, "new": res.new, "undone": res.undone})
+        emit_json({"ref": res.ref, "old": res.old, "new": res.new, "undone": res.undone,
+                   "reattached": res.reattached})
+    elif res.reattached:  # the branch did not move: HEAD is back on it
+        echo(f"Undid '{res.undone}': HEAD is back on {res.ref}, at {short(res.new)} "
+             f"(was detached at {short(res.old)})")
     else:
         echo(f"Undid '{res.undone}': {res.ref} is now at {short(res.new)} (was {short(res.old)})")
 

@@ -32,6 +32,7 @@ class UndoResult:
     old: str
     new: str
     undone: str  # the reflog message of the change undone
+    reattached: bool = False  # HEAD went back onto the branch ``ref`` (a checkout undone)
 
 
 def undo_target(entries: list[ReflogEntry]) -> tuple[str, str] | None:
@@ -69,7 +70,7 @@ def undo(repo: Repo) -> UndoResult:
         tip = repo.store.read_ref(f"refs/heads/{src}")
         if tip is not None:
             repo.store.set_head(f"refs/heads/{src}", msg)
-            return UndoResult(src, cur, tip, what)
+            return UndoResult(src, cur, tip, what, reattached=True)
     if head.branch:
         repo.store.update_ref(head.branch, target, cur, msg)
     else:
