@@ -197,8 +197,9 @@ def test_checkout_previous_when_the_reflog_is_odd_or_absent(t, cli):
     cli("branch", "feat", store=t.path)
     for rev in ("feat", "main"):
         assert cli("checkout", rev, store=t.path).code == 0
-    with open(os.path.join(t.path, "logs", "HEAD"), "a") as f:
-        f.write("x" * 40 + " torn line with no newline: checkout: moving from feat to main")
+    head = t.head
+    with open(os.path.join(t.path, "logs", "HEAD"), "a") as f:  # a line being written: no newline yet
+        f.write(f"{head} {head} X <x@y> 1700000000 +0000\tcheckout: moving from main to feat")
     r = cli("checkout", "-", store=t.path)
     assert (r.code, r.out) == (0, "Switched to branch 'feat'\n"), r.err
     assert cli("checkout", "HEAD", "--detach", store=t.path).code == 0

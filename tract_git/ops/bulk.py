@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from ..errors import InvalidEntryError, InvalidInputError, RefUpdateError
 from ..model import Entry
 from ..store import codec, fastimport, keys
-from ..store.repo import MSG_DIR, NOTES_REF, RefLockedError, RefRaceError, note_bytes
+from ..store.repo import MSG_DIR, NOTES_REF, RefLockedError, RefRaceError, lock_timeout, note_bytes
 from ..store.trailers import format_message
 from . import commit as _commit
 from . import opstate
@@ -83,7 +83,7 @@ def append_many(repo: Repo, entries: list[Entry], *, op: str = "append",
     counter = repo.counter
     label, approx = counter.label, counter.approximate
     has_msg_hook = repo.hooks.find("commit-msg") is not None
-    lock_deadline = time.monotonic() + float(os.environ.get("TRACT_LOCK_TIMEOUT", "5"))
+    lock_deadline = time.monotonic() + lock_timeout()
     delay = 0.001
     for _ in range(max_attempts):
         head = store.head()

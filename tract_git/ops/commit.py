@@ -94,10 +94,7 @@ def _prepare(repo: Repo, entries: list[Entry], *, message: str | None = None,
 
         if commitmsg.enabled(repo):
             subject, more = commitmsg.subject(repo, entries, subject)
-            if callable(extra_trailers):
-                extra_trailers = (lambda f: lambda prev: list(f(prev) or []) + more)(extra_trailers)
-            else:
-                extra_trailers = list(extra_trailers or []) + more
+            extra_trailers = _with_trailers(extra_trailers, more)
     ids: list[str] = []
 
     def build(tip: str | None, made: tuple = ()) -> Change:
@@ -128,6 +125,14 @@ def _prepare(repo: Repo, entries: list[Entry], *, message: str | None = None,
                       parents=([tip] if tip else []) + list(extra_parents) if extra_parents else None)
 
     return build, ids
+
+
+def _with_trailers(extra_trailers, more: list):
+    """``extra_trailers`` (a list, or a function of the commit made before
+    it in a chain) followed by ``more``."""
+    if not callable(extra_trailers):
+        return list(extra_trailers or []) + more
+    return lambda prev: list(extra_trailers(prev) or []) + more
 
 
 def _rewrite_entry(repo: Repo, ref: str, make, *, op: str, subject_fn,

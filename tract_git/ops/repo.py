@@ -31,6 +31,7 @@ from ..store.repo import (
     Store,
     find_store,
     is_store,
+    lock_timeout as _lock_timeout,
 )
 from ..store.trailers import format_message, parse_message, trailer
 
@@ -458,7 +459,7 @@ class Repo:
 
         store = self.store
         if lock_timeout is None:
-            lock_timeout = float(os.environ.get("TRACT_LOCK_TIMEOUT", "5"))
+            lock_timeout = _lock_timeout()
         deadline = time.monotonic() + lock_timeout
         delay = 0.001
         msg_cache: dict[str, str] = {}
@@ -488,10 +489,7 @@ class Repo:
                     pass  # the note is recomputed on demand; the commit has landed
             else:
                 self._unsaved_notes.add(commit)  # the next commit on it writes it back
-            if commit.startswith("00"):  # about one commit in 256, in any process
-                self.squash_notes()
-                store.auto_gc()
-            hook_output = self.run_hook("post-commit", op=op, refuse=False) if post_hook else ""
+            hook_output = self._after_landing(commit, op, post_hook)
             # (the commit's own first parent: a reset --soft squash is made on
             # the revision, not on the tip it replaces)
             return CommitResult(commit, parents[0] if parents else None, change.tree, subject, op, note,
@@ -499,6 +497,15 @@ class Repo:
         raise RefUpdateError(
             f"could not update {ref or 'HEAD'}: lost the race to other writers {max_attempts} times"
         )
+
+    def _after_landing(self, commit: str, op: str, post_hook: bool = True) -> str:
+        """What follows a landed commit: after about one commit in 256 (in
+        any process) the notes history is squashed and ``git gc --auto``
+        asked; then ``post-commit`` runs.  Returns the hook's output."""
+        if commit.startswith("00"):
+            self.squash_notes()
+            self.store.auto_gc()
+        return self.run_hook("post-commit", op=op, refuse=False) if post_hook else ""
 
     def _land(self, store, build, tip, target_ref, detached, op, reflog, message_hook, msg_cache,
               write_note):
@@ -571,7 +578,7 @@ class Repo:
 
         store = self.store
         if lock_timeout is None:
-            lock_timeout = float(os.environ.get("TRACT_LOCK_TIMEOUT", "5"))
+            lock_timeout = _lock_timeout()
         deadline = time.monotonic() + lock_timeout
         delay = 0.001
         msg_cache: dict[str, str] = {}
@@ -610,10 +617,7 @@ class Repo:
             except RefUpdateError:
                 pass  # the notes are recomputed on demand; the commits have landed
             for res in results:
-                if res.commit.startswith("00"):  # about one commit in 256, in any process
-                    self.squash_notes()
-                    store.auto_gc()
-                res.hook_output = self.run_hook("post-commit", op=op, refuse=False)
+                res.hook_output = self._after_landing(res.commit, op)
             return results
         else:
             raise RefUpdateError(

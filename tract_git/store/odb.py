@@ -239,7 +239,6 @@ class _Pack:
                 return off
         return None
 
-
     def with_prefix(self, prefix: str) -> list[bytes]:
         """The raw ids in this pack whose hex starts with ``prefix`` (at
         least two hex digits)."""

@@ -232,7 +232,8 @@ def _wrap_write_error(e: Exception, what: str) -> TractError:
     return TractError(f"cannot write {what}: {msg.strip() or type(e).__name__}")
 
 
-def _lock_timeout() -> float:
+def lock_timeout() -> float:
+    """``TRACT_LOCK_TIMEOUT`` seconds (default 5; a value that is not a number: 5)."""
     try:
         return float(os.environ.get("TRACT_LOCK_TIMEOUT", "5"))
     except ValueError:
@@ -276,7 +277,8 @@ def find_store(start: str) -> str | None:
 
 #: a reflog line as git reads one: old and new ids, "Name <email>", a time
 #: and a zone, then (after a tab) the message
-_REFLOG_LINE = re.compile(rb"([0-9a-fA-F]{40}) ([0-9a-fA-F]{40}) ([^>]*>) (\s*[+-]?[0-9]+) [+-][0-9]{4}(.*)\Z", re.S)
+_REFLOG_LINE = re.compile(rb"([0-9a-fA-F]{40}) ([0-9a-fA-F]{40}) ([^>]*>) (\s*[+-]?[0-9]+) [+-][0-9]{4}(.*)\Z",
+                          re.S)
 _SHORT_HEX = re.compile(r"([0-9a-fA-F]{4,39})(?=$|[~^@:])")
 
 
@@ -1061,7 +1063,7 @@ class Store:
             except RefLockedError:
                 now = time.monotonic()
                 if deadline is None:
-                    deadline = now + (_lock_timeout() if wait else 0.0)
+                    deadline = now + (lock_timeout() if wait else 0.0)
                 if recovered < 10 and _locks.recover(self.path, locks):
                     recovered += 1
                     continue
@@ -1251,10 +1253,10 @@ class Store:
             raise _wrap_write_error(e, name) from None
 
     def rename_ref(self, old: str, new: str, commit: str, existing: str | None, message: str, *,
-                   move_head: bool = False, head_message: str | None = None) -> None:
+                   move_head: bool = False) -> None:
         """``git branch -m``: ``old`` becomes ``new`` (replacing ``existing``,
         its value, when forced) and keeps its reflog, which gets ``message``;
-        HEAD follows when ``move_head`` (its reflog gets ``head_message``,
+        HEAD follows when ``move_head`` (its reflog gets ``message`` too,
         not a checkout line).  Refused before anything is written when a
         ref to change is locked; when moving the ref fails, the reflogs are
         put back."""
@@ -1292,7 +1294,7 @@ class Store:
             except OSError:
                 pass
         if move_head:
-            self.set_head(new, head_message or message)
+            self.set_head(new, message)
         self.delete_ref(old, commit)
 
     def delete_ref(self, name: str, old: str | None = None) -> None:
@@ -1452,8 +1454,9 @@ class Store:
                     self._raw_cache, self._parsed_trees, self._commit_cache = {}, {}, {}
 
     def flush_staged(self) -> None:
-        """Write the objects staged in memory as one pack (nothing to do
-        when not staging)."""
+        """Write what is held in memory: a batch's objects (loose, see
+        :meth:`batch`) and the objects staged in memory (one pack, see
+        :meth:`staged`)."""
         if self._batch:
             self.flush_batch()
         if self._staging is None or not self._staging[1].objects:
