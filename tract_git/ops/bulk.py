@@ -23,7 +23,6 @@ objects) for the import path.
 from __future__ import annotations
 
 import json
-import os
 import time
 from dataclasses import dataclass, field
 

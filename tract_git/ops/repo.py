@@ -23,7 +23,6 @@ from ..store import codec
 from ..store.hooks import HookRunner
 from ..store.repo import (
     AGENTS_PREFIX,
-    NOTES_REF,
     Head,
     Item,
     RefLockedError,

@@ -228,7 +228,7 @@ def _wrap_write_error(e: Exception, what: str) -> TractError:
         return ReadOnlyStoreError(f"cannot write {what}: store is read-only")
     if "failed to lock" in low or "locked" in low:
         return RefLockedError(f"cannot lock {what}: another tract or git process holds the lock",
-                              hints=(f"if no other process is running, remove the stale lock file",))
+                              hints=("if no other process is running, remove the stale lock file",))
     return TractError(f"cannot write {what}: {msg.strip() or type(e).__name__}")
 
 
