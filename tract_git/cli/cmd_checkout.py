@@ -13,8 +13,8 @@ def command(ctx, rev, detach, as_json):
     """Point HEAD at a branch, or detach it at a commit.
 
     A branch name switches to that branch; any other revision detaches HEAD
-    there (commits then move HEAD alone, as in git).  ``-`` (or ``@{-1}``;
-    ``@{-N}`` further back) is where HEAD was before the last checkout, a
+    there (commits then move HEAD alone, as in git).  `-` (or `@{-1}`;
+    `@{-N}` further back) is where HEAD was before the last checkout, a
     branch or a commit, as in git (read from HEAD's reflog: a sub-agent's
     HEAD keeps none).  Refused while a merge, rebase,
     cherry-pick or revert is stopped on conflicts, like switch.

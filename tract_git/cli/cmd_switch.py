@@ -1,7 +1,7 @@
 """Switch to a branch.
 
 HEAD points at refs/heads/NAME, and the context is that branch's.  With -c, create NAME first (at START, default HEAD).
-NAME ``-`` is the branch HEAD was on before the last checkout, as in git.
+NAME `-` is the branch HEAD was on before the last checkout, as in git.
 Refused while a merge, rebase, cherry-pick or revert is stopped on
 conflicts.
 """
